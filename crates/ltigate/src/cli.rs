@@ -1,0 +1,289 @@
+//! The CLI commands. Key and platform commands work on the configured database directly,
+//! so they need no running server.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use ltigate::clock::Clock;
+use ltigate::config::Config;
+use ltigate::http::admin::PlatformView;
+use ltigate::keys::{self, KeyRing, key_states};
+use ltigate::platform_input::{self, AuthConfig, PlatformFields};
+use ltigate::server::{self, Server};
+use ltigate::store::{PlatformFilter, PlatformStatus, PlatformUpdate, Store};
+
+use super::Command;
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the tool keys and their states.
+    List,
+    /// Publish a new key now; it starts signing after the rotation delay.
+    Rotate {
+        /// Seconds before the new key signs (default: keys.rotation_delay).
+        #[arg(long)]
+        delay: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlatformsCommand {
+    /// Register a platform by hand.
+    Add(AddPlatform),
+    /// List platforms.
+    List {
+        /// Only platforms in this state (active, pending, inactive).
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Show one platform as JSON.
+    Show { id: String },
+    /// Allow a platform to launch.
+    Activate { id: String },
+    /// Stop a platform from launching.
+    Deactivate { id: String },
+    /// Delete a platform and its deployments.
+    Remove { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AddPlatform {
+    /// The platform's issuer (the `iss` of its id_tokens).
+    #[arg(long)]
+    url: String,
+    #[arg(long)]
+    client_id: String,
+    #[arg(long)]
+    name: String,
+    /// OIDC authorization endpoint.
+    #[arg(long)]
+    authentication_endpoint: String,
+    /// OAuth2 token endpoint.
+    #[arg(long)]
+    accesstoken_endpoint: String,
+    /// The platform's JWKS URL.
+    #[arg(long, group = "key")]
+    jwks_url: Option<String>,
+    /// A file holding the platform's RSA public key (PEM).
+    #[arg(long, group = "key")]
+    rsa_key_file: Option<PathBuf>,
+    /// Known deployment ids (repeat the flag for several).
+    #[arg(long = "deployment-id")]
+    deployment_ids: Vec<String>,
+    /// Register without activating.
+    #[arg(long)]
+    inactive: bool,
+}
+
+/// Runs one command; the error is the one line to print.
+pub async fn run(config_path: Option<PathBuf>, command: Command) -> Result<(), String> {
+    let config = match &config_path {
+        Some(path) => Config::load(path, true),
+        None => Config::load(std::path::Path::new("ltigate.toml"), false),
+    }
+    .map_err(|e| e.to_string())?;
+    server::install_crypto_provider();
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Keys(cmd) => keys_command(&config, cmd).await,
+        Command::Platforms(cmd) => platforms_command(&config, cmd).await,
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    if config.public_url.is_none() {
+        tracing::warn!(
+            "public_url is not set: LMSes will be told http://{}, which only works locally",
+            config.listen
+        );
+    }
+    if config.admin_key.is_none() {
+        tracing::warn!("admin_key is not set: the admin API is disabled (the CLI still works)");
+    }
+    if config.app.launch_url.is_none() {
+        tracing::warn!("app.launch_url is not set: launches have nowhere to go");
+    }
+    let server = Server::bind(config, Clock::System)
+        .await
+        .map_err(|e| e.to_string())?;
+    let config = &server.state().config;
+    let endpoint = |path: &str| config.public_endpoint(path);
+    let banner = format!(
+        "ltigate listening on http://{listen}\n\
+         \x20 public URL:           {public}\n\
+         \x20 JWKS (tool keys):     {keys}\n\
+         \x20 OIDC login URL:       {login}\n\
+         \x20 launch/redirect URL:  {launch}\n\
+         \x20 dynamic registration: {register}",
+        listen = config.listen,
+        public = config.public_url(),
+        keys = endpoint("/lti/keys"),
+        login = endpoint("/lti/login"),
+        launch = endpoint("/lti/launch"),
+        register = endpoint("/lti/register"),
+    );
+    println!("{banner}");
+    if let Some(key) = &server.generated_api_key {
+        println!(
+            "  generated API key (shown once, only its hash is stored): {key}\n\
+             \x20 set api_keys in the configuration to choose your own"
+        );
+    }
+    server
+        .run(server::shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+async fn keys_command(config: &Config, cmd: KeysCommand) -> Result<(), String> {
+    let store = open_store(config).await?;
+    let clock = Clock::System;
+    let now = clock.now();
+    match cmd {
+        KeysCommand::List => {
+            keys::ensure_key(&store, now).await.map_err(|e| e.to_string())?;
+            let all = store.all_tool_keys().await.map_err(|e| e.to_string())?;
+            println!("{:<24} {:<9} {:>12} {:>12}", "KID", "STATE", "ACTIVATE_AT", "RETIRE_AT");
+            for (key, state) in all.iter().zip(key_states(&all, now)) {
+                let retire = key.retire_at.map_or("-".to_string(), |r| r.to_string());
+                println!(
+                    "{:<24} {:<9} {:>12} {:>12}",
+                    key.kid,
+                    state.as_str(),
+                    key.activate_at,
+                    retire
+                );
+            }
+        }
+        KeysCommand::Rotate { delay } => {
+            keys::ensure_key(&store, now).await.map_err(|e| e.to_string())?;
+            let delay = delay.map_or(config.keys.rotation_delay, Duration::from_secs);
+            let next = keys::rotate(&store, now, delay, config.keys.max_token_lifetime)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "published key {} now; it signs from {} (in {} s); older keys leave the JWKS {} s after that",
+                next.kid,
+                next.activate_at,
+                delay.as_secs(),
+                config.keys.max_token_lifetime.as_secs()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(), String> {
+    let store = open_store(config).await?;
+    let clock = Clock::System;
+    let show = |platform| async {
+        let ring = KeyRing::new(store.clone(), clock.clone(), &config.keys);
+        let public_key = ring
+            .signing_key()
+            .await
+            .map(|k| k.public_pem)
+            .unwrap_or_default();
+        let view = PlatformView::new(platform, &public_key);
+        serde_json::to_string_pretty(&view).map_err(|e| e.to_string())
+    };
+    let set_status = |id: String, status| {
+        let store = store.clone();
+        let now = clock.now();
+        async move {
+            let update = PlatformUpdate {
+                status: Some(status),
+                ..Default::default()
+            };
+            store
+                .update_platform(&id, &update, now)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no platform with id {id}"))
+        }
+    };
+    match cmd {
+        PlatformsCommand::Add(add) => {
+            let key = match (add.jwks_url, add.rsa_key_file) {
+                (Some(url), None) => ("JWK_SET", url),
+                (None, Some(path)) => (
+                    "RSA_KEY",
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+                ),
+                _ => return Err("give one of --jwks-url or --rsa-key-file".into()),
+            };
+            let fields = PlatformFields {
+                url: Some(add.url),
+                client_id: Some(add.client_id),
+                name: Some(add.name),
+                authentication_endpoint: Some(add.authentication_endpoint),
+                accesstoken_endpoint: Some(add.accesstoken_endpoint),
+                auth_config: Some(AuthConfig {
+                    method: key.0.into(),
+                    key: key.1.into(),
+                }),
+                deployment_ids: Some(add.deployment_ids),
+                active: Some(!add.inactive),
+                allow_new_deployments: None,
+            };
+            let new = platform_input::new_platform(fields, config.allow_insecure_http)
+                .map_err(|e| format!("{} ({})", e.message, e.code))?;
+            let platform = store
+                .insert_platform(&new, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", platform.id);
+        }
+        PlatformsCommand::List { status } => {
+            let status = status
+                .map(|s| PlatformStatus::parse(&s).ok_or(format!("unknown status {s}")))
+                .transpose()?;
+            let filter = PlatformFilter {
+                status,
+                ..Default::default()
+            };
+            let platforms = store.platforms(&filter).await.map_err(|e| e.to_string())?;
+            println!("{:<18} {:<9} {:<24} URL", "ID", "STATUS", "CLIENT_ID");
+            for p in platforms {
+                println!(
+                    "{:<18} {:<9} {:<24} {}",
+                    p.id,
+                    p.status.as_str(),
+                    p.client_id,
+                    p.issuer
+                );
+            }
+        }
+        PlatformsCommand::Show { id } => {
+            let platform = store
+                .platform(&id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no platform with id {id}"))?;
+            println!("{}", show(platform).await?);
+        }
+        PlatformsCommand::Activate { id } => {
+            let p = set_status(id, PlatformStatus::Active).await?;
+            println!("platform {} is active", p.id);
+        }
+        PlatformsCommand::Deactivate { id } => {
+            let p = set_status(id, PlatformStatus::Inactive).await?;
+            println!("platform {} is inactive", p.id);
+        }
+        PlatformsCommand::Remove { id } => {
+            if !store.delete_platform(&id).await.map_err(|e| e.to_string())? {
+                return Err(format!("no platform with id {id}"));
+            }
+            println!("platform {id} removed");
+        }
+    }
+    Ok(())
+}
+
+async fn open_store(config: &Config) -> Result<Store, String> {
+    Store::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))
+}

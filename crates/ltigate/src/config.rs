@@ -1,0 +1,345 @@
+//! Configuration: a TOML file overridden by `LTIGATE_*` environment variables.
+//!
+//! Nested keys use a double underscore (`LTIGATE_APP__LAUNCH_URL`). Every value is checked
+//! here, once, so the rest of the server works with parsed URLs and durations and a bad
+//! value stops start-up with one line naming the field.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use url::Url;
+
+use crate::secret::KeyHash;
+
+/// The whole configuration, as read from file and environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The URL LMSes and browsers use to reach ltigate. Defaults to `http://<listen>`.
+    #[serde(default)]
+    pub public_url: Option<Url>,
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    #[serde(default = "default_database_url")]
+    pub database_url: String,
+    /// Accept `http://` platform URLs (local development only).
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+    /// API keys for the app API: plain values or `sha256:<hex>`.
+    #[serde(default)]
+    pub api_keys: Vec<KeyHash>,
+    /// Key for the admin API; the admin API is off when absent.
+    #[serde(default)]
+    pub admin_key: Option<KeyHash>,
+    #[serde(default)]
+    pub app: AppConfig,
+    #[serde(default)]
+    pub tool: ToolConfig,
+    #[serde(default)]
+    pub keys: KeysConfig,
+    #[serde(default)]
+    pub timeouts: TimeoutsConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// Where the app lives: ltigate hands verified launches to these URLs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    pub launch_url: Option<Url>,
+    pub deep_linking_url: Option<Url>,
+}
+
+/// How the tool describes itself to LMSes (used by registration).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolConfig {
+    #[serde(default = "default_tool_name")]
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub logo_uri: Option<Url>,
+    #[serde(default)]
+    pub client_uri: Option<Url>,
+    #[serde(default)]
+    pub tos_uri: Option<Url>,
+    #[serde(default)]
+    pub policy_uri: Option<Url>,
+    #[serde(default)]
+    pub contacts: Vec<String>,
+    /// LTI Advantage scopes the tool asks for (AGS, NRPS).
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Claims the tool wants in launches (`sub`, `name`, `email`, ...).
+    #[serde(default = "default_claims")]
+    pub claims: Vec<String>,
+    #[serde(default = "default_messages")]
+    pub messages: Vec<ToolMessage>,
+    #[serde(default)]
+    pub custom_parameters: std::collections::BTreeMap<String, String>,
+}
+
+/// One LTI message the tool accepts, and where the LMS may place it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ToolMessage {
+    #[serde(rename = "type")]
+    pub message_type: String,
+    #[serde(default)]
+    pub placements: Vec<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// Tool key rotation timing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// How long a new key is published before it signs (platforms cache JWKS).
+    #[serde(default = "default_rotation_delay", with = "secs")]
+    pub rotation_delay: Duration,
+    /// The longest life of anything ltigate signs; an old key stays published this long
+    /// after it stops signing.
+    #[serde(default = "default_max_token_lifetime", with = "secs")]
+    pub max_token_lifetime: Duration,
+    /// How often a node rereads the key set from the database.
+    #[serde(default = "default_key_refresh", with = "secs")]
+    pub refresh_interval: Duration,
+}
+
+/// Time bounds on outbound requests and short-lived records.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsConfig {
+    #[serde(default = "default_http_connect", with = "secs")]
+    pub http_connect: Duration,
+    #[serde(default = "default_http_total", with = "secs")]
+    pub http_total: Duration,
+    /// How often expired rows are purged.
+    #[serde(default = "default_purge_interval", with = "secs")]
+    pub purge_interval: Duration,
+    /// How long in-flight requests may run after SIGTERM.
+    #[serde(default = "default_shutdown_grace", with = "secs")]
+    pub shutdown_grace: Duration,
+}
+
+/// Size limits on inbound requests.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+mod secs {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 3000))
+}
+fn default_database_url() -> String {
+    "sqlite://ltigate.db".into()
+}
+fn default_tool_name() -> String {
+    "ltigate tool".into()
+}
+fn default_scopes() -> Vec<String> {
+    [
+        "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+        "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+        "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+        "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+        "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+fn default_claims() -> Vec<String> {
+    ["sub", "iss", "name", "given_name", "family_name", "email", "picture", "locale"]
+        .map(String::from)
+        .to_vec()
+}
+fn default_messages() -> Vec<ToolMessage> {
+    ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"]
+        .map(|t| ToolMessage {
+            message_type: t.into(),
+            placements: Vec::new(),
+            label: None,
+        })
+        .to_vec()
+}
+fn default_rotation_delay() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+fn default_max_token_lifetime() -> Duration {
+    Duration::from_secs(3600)
+}
+fn default_key_refresh() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_http_connect() -> Duration {
+    Duration::from_secs(3)
+}
+fn default_http_total() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_purge_interval() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_shutdown_grace() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_max_body() -> usize {
+    64 * 1024
+}
+
+impl Default for ToolConfig {
+    fn default() -> Self {
+        Self {
+            name: default_tool_name(),
+            description: None,
+            logo_uri: None,
+            client_uri: None,
+            tos_uri: None,
+            policy_uri: None,
+            contacts: Vec::new(),
+            scopes: default_scopes(),
+            claims: default_claims(),
+            messages: default_messages(),
+            custom_parameters: Default::default(),
+        }
+    }
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self {
+            rotation_delay: default_rotation_delay(),
+            max_token_lifetime: default_max_token_lifetime(),
+            refresh_interval: default_key_refresh(),
+        }
+    }
+}
+
+impl Default for TimeoutsConfig {
+    fn default() -> Self {
+        Self {
+            http_connect: default_http_connect(),
+            http_total: default_http_total(),
+            purge_interval: default_purge_interval(),
+            shutdown_grace: default_shutdown_grace(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: default_max_body(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            listen: default_listen(),
+            database_url: default_database_url(),
+            allow_insecure_http: false,
+            api_keys: Vec::new(),
+            admin_key: None,
+            app: AppConfig::default(),
+            tool: ToolConfig::default(),
+            keys: KeysConfig::default(),
+            timeouts: TimeoutsConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+/// A configuration that could not be loaded; `Display` is the one line shown at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Reads `path` (when it exists, or always when `required`) and the environment.
+    pub fn load(path: &Path, required: bool) -> Result<Self, ConfigError> {
+        if required && !path.exists() {
+            return Err(ConfigError(format!(
+                "config file {} does not exist",
+                path.display()
+            )));
+        }
+        Self::from_figment(
+            Figment::new()
+                .merge(Toml::file(path))
+                .merge(Env::prefixed("LTIGATE_").split("__")),
+        )
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            let field = e.path.join(".");
+            let kind = e.kind.to_string();
+            if field.is_empty() {
+                ConfigError(kind)
+            } else {
+                ConfigError(format!("field `{field}`: {kind}"))
+            }
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        for (field, url) in [
+            ("public_url", self.public_url.as_ref()),
+            ("app.launch_url", self.app.launch_url.as_ref()),
+            ("app.deep_linking_url", self.app.deep_linking_url.as_ref()),
+        ] {
+            if let Some(url) = url {
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(ConfigError(format!(
+                        "field `{field}`: must be an http(s) URL, got {url}"
+                    )));
+                }
+            }
+        }
+        if self.keys.max_token_lifetime.is_zero() {
+            return Err(ConfigError(
+                "field `keys.max_token_lifetime`: must be greater than 0".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The URL LMSes see; falls back to `http://<listen>`.
+    pub fn public_url(&self) -> Url {
+        self.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://{}", self.listen)).expect("a socket address forms a URL")
+        })
+    }
+
+    /// `public_url` joined with an absolute path such as `/lti/login`.
+    pub fn public_endpoint(&self, path: &str) -> String {
+        let base = self.public_url();
+        format!("{}{path}", base.as_str().trim_end_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod tests;

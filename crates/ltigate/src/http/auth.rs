@@ -1,0 +1,62 @@
+//! Authentication of API callers: the admin key and the app's API keys, compared as hashes.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::secret::KeyHash;
+
+/// The app API keys: configured ones plus those ltigate generated (stored hashed).
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeys(Arc<Vec<KeyHash>>);
+
+impl ApiKeys {
+    pub fn new(keys: Vec<KeyHash>) -> Self {
+        Self(Arc::new(keys))
+    }
+
+    pub fn accepts(&self, key: &str) -> bool {
+        // Check all so timing does not reveal which key matched.
+        self.0.iter().fold(false, |hit, k| k.matches(key) | hit)
+    }
+}
+
+/// Proof that the request carried the admin key (`Authorization: Bearer <ADMIN_KEY>`).
+#[derive(Debug)]
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(admin_key) = &state.admin_key else {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "ADMIN_API_DISABLED",
+                "The admin API is disabled: set admin_key in the configuration.",
+            ));
+        };
+        let presented = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        match presented {
+            None => Err(ApiError::unauthorized(
+                "MISSING_AUTHORIZATION",
+                "Send Authorization: Bearer <ADMIN_KEY>.",
+            )),
+            Some(key) if admin_key.matches(key) => Ok(Admin),
+            Some(_) => Err(ApiError::unauthorized(
+                "INVALID_ADMIN_KEY",
+                "The admin key is not valid.",
+            )),
+        }
+    }
+}

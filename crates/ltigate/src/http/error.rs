@@ -1,0 +1,134 @@
+//! The API error: one type, one `IntoResponse`, in the LTIAAS shape
+//! `{"status": 401, "error": "Unauthorized", "details": {"message": CODE, "description": ...}}`.
+//!
+//! Clients get a stable code and a human description; causes go to the log only.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::keys::KeyError;
+use crate::platform_input::InvalidInput;
+use crate::store::StoreError;
+
+/// An error answered by the JSON APIs.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Stable SCREAMING_SNAKE code.
+    pub code: &'static str,
+    pub description: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, description)
+    }
+
+    pub fn unauthorized(code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, description)
+    }
+
+    pub fn not_found(code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, description)
+    }
+
+    pub fn conflict(code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, description)
+    }
+
+    /// A failure of ltigate itself; `cause` is logged, never sent.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        tracing::error!(code = "INTERNAL_ERROR", error = %DisplayChain(cause), "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Something went wrong on the server; the error has been logged.",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "status": self.status.as_u16(),
+            "error": self.status.canonical_reason().unwrap_or("Error"),
+            "details": { "message": self.code, "description": self.description },
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => Self::conflict(
+                "PLATFORM_EXISTS",
+                "A platform with this issuer (url) and clientId is already registered.",
+            ),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> Self {
+        Self::internal(&e)
+    }
+}
+
+impl From<InvalidInput> for ApiError {
+    fn from(e: InvalidInput) -> Self {
+        Self::bad_request(e.code, e.message)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        match e {
+            JsonRejection::MissingJsonContentType(_) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "INVALID_CONTENT_TYPE",
+                "Send the body as JSON with Content-Type: application/json.",
+            ),
+            JsonRejection::BytesRejection(_) => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BODY_TOO_LARGE",
+                "The request body is too large or could not be read.",
+            ),
+            other => Self::bad_request("INVALID_BODY", other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        Self::bad_request("INVALID_QUERY", e.body_text())
+    }
+}
+
+/// Formats an error with its chain of causes, for logs.
+#[derive(Debug)]
+pub struct DisplayChain<'a>(pub &'a dyn std::error::Error);
+
+impl std::fmt::Display for DisplayChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,101 @@
+//! The HTTP surface: LMS-facing routes, the app API, the admin API and ops endpoints.
+//!
+//! Handlers are thin: extractors authenticate and parse, a handler makes one call into the
+//! store or the protocol core and shapes the answer.
+
+pub mod admin;
+mod auth;
+pub mod error;
+mod extract;
+mod lti;
+mod ops;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::Uri;
+use tower::ServiceExt;
+use tower::util::MapRequest;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::KeyRing;
+use crate::secret::KeyHash;
+use crate::store::Store;
+
+pub use auth::ApiKeys;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub keys: KeyRing,
+    pub clock: Clock,
+    pub api_keys: ApiKeys,
+    pub admin_key: Option<KeyHash>,
+}
+
+/// The routes, without path normalisation (see [`app`]).
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.limits.max_body_bytes;
+    Router::new()
+        .merge(lti::routes())
+        .merge(ops::routes())
+        .nest("/admin", admin::routes())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+/// The whole application as a service: the router behind path normalisation.
+pub fn app(state: AppState) -> MapRequest<Router, fn(Request) -> Request> {
+    router(state).map_request(collapse_slashes as fn(Request) -> Request)
+}
+
+/// Existing LTIAAS clients join `base + "/" + "/api/..."`, so requests arrive as
+/// `//api/idtoken`: collapse repeated slashes in the path before routing.
+fn collapse_slashes(mut request: Request) -> Request {
+    let uri = request.uri();
+    if !uri.path().contains("//") {
+        return request;
+    }
+    let mut path = String::with_capacity(uri.path().len());
+    for c in uri.path().chars() {
+        if !(c == '/' && path.ends_with('/')) {
+            path.push(c);
+        }
+    }
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let mut parts = uri.clone().into_parts();
+    if let Ok(pq) = path_and_query.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(new_uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = new_uri;
+        }
+    }
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path_after(uri: &str) -> String {
+        let request = Request::builder().uri(uri).body(Default::default()).unwrap();
+        collapse_slashes(request).uri().to_string()
+    }
+
+    #[test]
+    fn repeated_slashes_collapse_and_query_is_kept() {
+        assert_eq!(path_after("//api//idtoken?raw=true"), "/api/idtoken?raw=true");
+        assert_eq!(path_after("/api/idtoken"), "/api/idtoken");
+        assert_eq!(
+            path_after("http://h//api/x?u=https://a//b"),
+            "http://h/api/x?u=https://a//b"
+        );
+    }
+}

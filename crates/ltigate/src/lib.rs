@@ -1,0 +1,13 @@
+//! ltigate: a self-hosted LTI 1.3 / LTI Advantage gateway.
+//!
+//! The binary (`src/main.rs`) is a thin CLI over this library: [`server`] runs the HTTP
+//! service, [`store`] holds all state, [`keys`] manages the tool's signing keys.
+
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod keys;
+pub mod platform_input;
+pub mod secret;
+pub mod server;
+pub mod store;

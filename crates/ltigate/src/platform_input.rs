@@ -1,0 +1,247 @@
+//! Validation of platform registrations entered by people (admin API and CLI).
+//!
+//! Issuers are compared byte for byte with the `iss` claim, so they are checked by parsing
+//! but stored exactly as given.
+
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::store::{NewPlatform, PlatformKey, PlatformStatus, PlatformUpdate};
+
+const MAX_ID_LEN: usize = 255;
+const MAX_URL_LEN: usize = 2048;
+const MAX_DEPLOYMENTS: usize = 1000;
+
+/// A platform as sent to the admin API (LTIAAS names). Every field may be absent or `null`;
+/// which are required depends on the operation. Unknown fields are ignored, so a platform
+/// read with GET can be sent back with PUT.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformFields {
+    pub url: Option<String>,
+    pub client_id: Option<String>,
+    pub name: Option<String>,
+    pub authentication_endpoint: Option<String>,
+    pub accesstoken_endpoint: Option<String>,
+    pub auth_config: Option<AuthConfig>,
+    pub deployment_ids: Option<Vec<String>>,
+    pub active: Option<bool>,
+    pub allow_new_deployments: Option<bool>,
+}
+
+/// How the platform's signing key is found: `JWK_SET` (a JWKS URL), `JWK_KEY` (one JWK,
+/// as an object or JSON text) or `RSA_KEY` (a PEM public key).
+#[derive(Debug, Deserialize)]
+pub struct AuthConfig {
+    pub method: String,
+    pub key: Value,
+}
+
+/// A rejected input: a stable code and a message naming the field.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidInput {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn invalid(code: &'static str, message: impl Into<String>) -> InvalidInput {
+    InvalidInput {
+        code,
+        message: message.into(),
+    }
+}
+
+/// A complete platform (POST, PUT, CLI add). Absent `active` means active; absent
+/// `allowNewDeployments` means "record new deployments" only when no deployment ids are given.
+pub fn new_platform(fields: PlatformFields, allow_http: bool) -> Result<NewPlatform, InvalidInput> {
+    let required = |value: Option<String>, field: &str| {
+        value.ok_or_else(|| invalid("MISSING_FIELD", format!("`{field}` is required.")))
+    };
+    let auth_config = fields
+        .auth_config
+        .ok_or_else(|| invalid("MISSING_FIELD", "`authConfig` is required."))?;
+    let deployment_ids = deployment_ids(fields.deployment_ids.unwrap_or_default())?;
+    Ok(NewPlatform {
+        issuer: issuer(required(fields.url, "url")?, allow_http)?,
+        client_id: identifier(required(fields.client_id, "clientId")?, "clientId")?,
+        name: name(required(fields.name, "name")?)?,
+        auth_endpoint: endpoint(
+            required(fields.authentication_endpoint, "authenticationEndpoint")?,
+            "authenticationEndpoint",
+            allow_http,
+        )?,
+        token_endpoint: endpoint(
+            required(fields.accesstoken_endpoint, "accesstokenEndpoint")?,
+            "accesstokenEndpoint",
+            allow_http,
+        )?,
+        key: platform_key(auth_config, allow_http)?,
+        status: status(fields.active.unwrap_or(true)),
+        allow_new_deployments: fields
+            .allow_new_deployments
+            .unwrap_or(deployment_ids.is_empty()),
+        product_family: None,
+        version: None,
+        deployment_ids,
+    })
+}
+
+/// PUT: every field of a complete platform replaces the stored one.
+pub fn full_update(new: NewPlatform) -> PlatformUpdate {
+    PlatformUpdate {
+        issuer: Some(new.issuer),
+        client_id: Some(new.client_id),
+        name: Some(new.name),
+        auth_endpoint: Some(new.auth_endpoint),
+        token_endpoint: Some(new.token_endpoint),
+        key: Some(new.key),
+        status: Some(new.status),
+        allow_new_deployments: Some(new.allow_new_deployments),
+        deployment_ids: Some(new.deployment_ids),
+    }
+}
+
+/// PATCH: only present fields change.
+pub fn partial_update(
+    fields: PlatformFields,
+    allow_http: bool,
+) -> Result<PlatformUpdate, InvalidInput> {
+    Ok(PlatformUpdate {
+        issuer: fields.url.map(|u| issuer(u, allow_http)).transpose()?,
+        client_id: fields
+            .client_id
+            .map(|c| identifier(c, "clientId"))
+            .transpose()?,
+        name: fields.name.map(name).transpose()?,
+        auth_endpoint: fields
+            .authentication_endpoint
+            .map(|u| endpoint(u, "authenticationEndpoint", allow_http))
+            .transpose()?,
+        token_endpoint: fields
+            .accesstoken_endpoint
+            .map(|u| endpoint(u, "accesstokenEndpoint", allow_http))
+            .transpose()?,
+        key: fields
+            .auth_config
+            .map(|a| platform_key(a, allow_http))
+            .transpose()?,
+        status: fields.active.map(status),
+        allow_new_deployments: fields.allow_new_deployments,
+        deployment_ids: fields.deployment_ids.map(deployment_ids).transpose()?,
+    })
+}
+
+fn status(active: bool) -> PlatformStatus {
+    if active {
+        PlatformStatus::Active
+    } else {
+        PlatformStatus::Inactive
+    }
+}
+
+/// An http(s) URL; plain http only when allowed (local development).
+fn checked_url(value: &str, field: &str, allow_http: bool) -> Result<Url, InvalidInput> {
+    if value.len() > MAX_URL_LEN {
+        return Err(invalid("INVALID_URL", format!("`{field}` is too long.")));
+    }
+    let url = Url::parse(value)
+        .map_err(|e| invalid("INVALID_URL", format!("`{field}` is not a valid URL: {e}.")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_http => {}
+        "http" => {
+            return Err(invalid(
+                "INSECURE_URL",
+                format!("`{field}` must use https (set allow_insecure_http for local development)."),
+            ));
+        }
+        _ => {
+            return Err(invalid(
+                "INVALID_URL",
+                format!("`{field}` must be an https URL."),
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) || url.fragment().is_some() {
+        return Err(invalid(
+            "INVALID_URL",
+            format!("`{field}` must have a host and no fragment."),
+        ));
+    }
+    Ok(url)
+}
+
+fn issuer(value: String, allow_http: bool) -> Result<String, InvalidInput> {
+    let value = value.trim().to_owned();
+    checked_url(&value, "url", allow_http)?;
+    Ok(value)
+}
+
+fn endpoint(value: String, field: &str, allow_http: bool) -> Result<String, InvalidInput> {
+    let value = value.trim().to_owned();
+    checked_url(&value, field, allow_http)?;
+    Ok(value)
+}
+
+fn identifier(value: String, field: &str) -> Result<String, InvalidInput> {
+    let value = value.trim().to_owned();
+    if value.is_empty() || value.len() > MAX_ID_LEN {
+        return Err(invalid(
+            "INVALID_FIELD",
+            format!("`{field}` must be 1 to {MAX_ID_LEN} characters."),
+        ));
+    }
+    Ok(value)
+}
+
+fn name(value: String) -> Result<String, InvalidInput> {
+    identifier(value, "name")
+}
+
+fn deployment_ids(ids: Vec<String>) -> Result<Vec<String>, InvalidInput> {
+    if ids.len() > MAX_DEPLOYMENTS {
+        return Err(invalid(
+            "INVALID_FIELD",
+            format!("`deploymentIds` may hold at most {MAX_DEPLOYMENTS} ids."),
+        ));
+    }
+    ids.into_iter()
+        .map(|id| identifier(id, "deploymentIds[]"))
+        .collect()
+}
+
+fn platform_key(config: AuthConfig, allow_http: bool) -> Result<PlatformKey, InvalidInput> {
+    let bad_key = |why: &str| invalid("INVALID_AUTH_CONFIG", format!("`authConfig.key` {why}."));
+    let key_text = match config.key {
+        Value::String(s) => s.trim().to_owned(),
+        Value::Object(_) if config.method == "JWK_KEY" => config.key.to_string(),
+        _ => return Err(bad_key("must be a string")),
+    };
+    match config.method.as_str() {
+        "JWK_SET" => {
+            checked_url(&key_text, "authConfig.key", allow_http)?;
+            Ok(PlatformKey::JwkSet(key_text))
+        }
+        "JWK_KEY" => {
+            let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&key_text)
+                .map_err(|_| bad_key("must be a JWK (RSA or EC public key)"))?;
+            jsonwebtoken::DecodingKey::from_jwk(&jwk)
+                .map_err(|_| bad_key("must be a usable RSA or EC public key"))?;
+            Ok(PlatformKey::Jwk(key_text))
+        }
+        "RSA_KEY" => {
+            jsonwebtoken::DecodingKey::from_rsa_pem(key_text.as_bytes())
+                .map_err(|_| bad_key("must be an RSA public key in PEM"))?;
+            Ok(PlatformKey::RsaPem(key_text))
+        }
+        _ => Err(invalid(
+            "INVALID_AUTH_CONFIG",
+            "`authConfig.method` must be JWK_SET, JWK_KEY or RSA_KEY.",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,172 @@
+//! Start-up and shutdown of the HTTP service, and its background work.
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::http::{self, ApiKeys, AppState};
+use crate::keys::{self, KeyError, KeyRing};
+use crate::secret::{KeyHash, random_token};
+use crate::store::{Store, StoreError};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A service ready to run: database open, keys present, socket bound.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    /// An API key generated at this start, to be shown once.
+    pub generated_api_key: Option<String>,
+}
+
+impl Server {
+    /// Opens the store, makes sure a tool key exists and binds the listening socket.
+    pub async fn bind(mut config: Config, clock: Clock) -> Result<Self, StartError> {
+        install_crypto_provider();
+        let store = Store::connect(&config.database_url).await?;
+        let now = clock.now();
+        if keys::ensure_key(&store, now).await? {
+            tracing::info!("generated the first tool signing key");
+        }
+        let mut api_key_hashes = config.api_keys.clone();
+        let stored: Vec<KeyHash> = store
+            .api_key_hashes()
+            .await?
+            .iter()
+            .filter_map(|h| KeyHash::parse(h).ok())
+            .collect();
+        let mut generated_api_key = None;
+        if api_key_hashes.is_empty() && stored.is_empty() {
+            let key = random_token(24);
+            store.insert_api_key(&KeyHash::of(&key).to_stored(), now).await?;
+            api_key_hashes.push(KeyHash::of(&key));
+            generated_api_key = Some(key);
+        }
+        api_key_hashes.extend(stored);
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        // With port 0 the OS picks the port; URLs derived from `listen` must use the real one.
+        if let Ok(addr) = listener.local_addr() {
+            config.listen = addr;
+        }
+        let state = AppState {
+            keys: KeyRing::new(store.clone(), clock.clone(), &config.keys),
+            admin_key: config.admin_key.clone(),
+            api_keys: ApiKeys::new(api_key_hashes),
+            config: Arc::new(config),
+            store,
+            clock,
+        };
+        Ok(Self {
+            listener,
+            state,
+            generated_api_key,
+        })
+    }
+
+    /// The bound address (useful when listening on port 0).
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let grace = self.state.config.timeouts.shutdown_grace;
+        let app = http::app(self.state.clone());
+        let purge = tokio::spawn(purge_loop(self.state.clone()));
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(
+            self.listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        })
+        .into_future();
+        // In-flight requests get `shutdown_grace` to finish; then the process stops anyway.
+        let deadline = async move {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            result = serve => result,
+            () = deadline => {
+                tracing::warn!("shutdown grace period over; dropping open connections");
+                Ok(())
+            }
+        };
+        purge.abort();
+        result
+    }
+}
+
+/// Deletes expired short-lived rows at the configured interval.
+async fn purge_loop(state: AppState) {
+    let mut tick = tokio::time::interval(state.config.timeouts.purge_interval);
+    loop {
+        tick.tick().await;
+        match state.store.purge_expired(state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
+            Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),
+        }
+    }
+}
+
+/// Selects the JOSE crypto backend for the process (idempotent). Explicit, because feature
+/// merging could otherwise leave jsonwebtoken with two backends and no default.
+pub fn install_crypto_provider() {
+    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,123 @@
+//! Storage: the only module that speaks SQL.
+//!
+//! One `sqlx::AnyPool`, so the same portable queries (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`) serve SQLite today and PostgreSQL later. Routes call typed methods here and
+//! never see SQL. Migrations are embedded and run at connect.
+
+mod keys;
+mod platforms;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyPool, Executor};
+
+pub use keys::StoredKey;
+pub use platforms::{
+    NewPlatform, Platform, PlatformFilter, PlatformKey, PlatformStatus, PlatformUpdate,
+};
+
+/// Errors from the store. Conflicts are separate so callers can answer 409.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("a record with the same unique key exists")]
+    Conflict,
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            _ => Self::Database(e),
+        }
+    }
+}
+
+const RETIRED_KEY_HISTORY_SECS: i64 = 7 * 24 * 3600;
+
+/// The database behind ltigate.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+/// Applied to every SQLite connection: WAL lets readers run beside the single writer,
+/// `synchronous = NORMAL` in WAL mode makes a commit durable at the next checkpoint (a power
+/// loss can lose the last commits, never corrupt), and the busy timeout makes writers queue
+/// instead of failing under load.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;";
+
+impl Store {
+    /// Connects (creating a SQLite file when missing) and runs the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let is_sqlite = url.starts_with("sqlite:");
+        if is_sqlite {
+            // The Any driver cannot create a file; the SQLite driver can.
+            let opts = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+            sqlx::ConnectOptions::connect(&opts).await?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(if is_sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if is_sqlite {
+                        conn.execute(SQLITE_PRAGMAS).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))?;
+        Ok(Self { pool })
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Deletes rows whose life is over at `now`; returns how many.
+    pub async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        // Retired keys are kept a week so `keys list` can show what happened.
+        let deleted = sqlx::query("DELETE FROM tool_keys WHERE retire_at <= $1")
+            .bind(now - RETIRED_KEY_HISTORY_SECS)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted)
+    }
+
+    /// Stores the hash of an API key that ltigate generated.
+    pub async fn insert_api_key(&self, key_hash: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_keys (key_hash, created_at) VALUES ($1, $2)")
+            .bind(key_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Hashes of the API keys ltigate generated.
+    pub async fn api_key_hashes(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT key_hash FROM api_keys")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

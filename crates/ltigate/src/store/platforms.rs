@@ -1,0 +1,357 @@
+//! Platforms (LMS registrations, keyed by issuer and client_id) and their deployments.
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, FromRow, Row};
+
+use super::{Store, StoreError};
+use crate::secret::random_token;
+
+/// Whether a platform may launch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformStatus {
+    Active,
+    /// Registered dynamically and awaiting an admin's approval.
+    Pending,
+    Inactive,
+}
+
+impl PlatformStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Pending => "pending",
+            Self::Inactive => "inactive",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "active" => Some(Self::Active),
+            "pending" => Some(Self::Pending),
+            "inactive" => Some(Self::Inactive),
+            _ => None,
+        }
+    }
+}
+
+/// How ltigate gets the platform's id_token signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformKey {
+    /// A JWKS URL (`JWK_SET`).
+    JwkSet(String),
+    /// One JWK, as JSON text (`JWK_KEY`).
+    Jwk(String),
+    /// One RSA public key, PEM (`RSA_KEY`).
+    RsaPem(String),
+}
+
+impl PlatformKey {
+    /// The LTIAAS `authConfig.method` name.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::JwkSet(_) => "JWK_SET",
+            Self::Jwk(_) => "JWK_KEY",
+            Self::RsaPem(_) => "RSA_KEY",
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        match self {
+            Self::JwkSet(k) | Self::Jwk(k) | Self::RsaPem(k) => k,
+        }
+    }
+
+    pub fn from_parts(method: &str, key: String) -> Option<Self> {
+        match method {
+            "JWK_SET" => Some(Self::JwkSet(key)),
+            "JWK_KEY" => Some(Self::Jwk(key)),
+            "RSA_KEY" => Some(Self::RsaPem(key)),
+            _ => None,
+        }
+    }
+}
+
+/// A registered platform with its known deployments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub id: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub name: String,
+    pub auth_endpoint: String,
+    pub token_endpoint: String,
+    pub key: PlatformKey,
+    pub status: PlatformStatus,
+    pub allow_new_deployments: bool,
+    pub product_family: Option<String>,
+    pub version: Option<String>,
+    pub deployment_ids: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Everything needed to create a platform.
+#[derive(Debug, Clone)]
+pub struct NewPlatform {
+    pub issuer: String,
+    pub client_id: String,
+    pub name: String,
+    pub auth_endpoint: String,
+    pub token_endpoint: String,
+    pub key: PlatformKey,
+    pub status: PlatformStatus,
+    pub allow_new_deployments: bool,
+    pub product_family: Option<String>,
+    pub version: Option<String>,
+    pub deployment_ids: Vec<String>,
+}
+
+/// A partial change; `None` keeps the stored value. `deployment_ids`, when given, replaces
+/// the whole list.
+#[derive(Debug, Clone, Default)]
+pub struct PlatformUpdate {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub name: Option<String>,
+    pub auth_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub key: Option<PlatformKey>,
+    pub status: Option<PlatformStatus>,
+    pub allow_new_deployments: Option<bool>,
+    pub deployment_ids: Option<Vec<String>>,
+}
+
+/// Listing filters; all given filters must match.
+#[derive(Debug, Clone, Default)]
+pub struct PlatformFilter {
+    pub id: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub status: Option<PlatformStatus>,
+}
+
+const PLATFORM_COLUMNS: &str = "id, issuer, client_id, name, auth_endpoint, token_endpoint, \
+     auth_method, auth_key, status, allow_new_deployments, product_family, version, \
+     created_at, updated_at";
+
+impl FromRow<'_, AnyRow> for Platform {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let corrupt = |what: &str| sqlx::Error::Decode(format!("invalid {what}").into());
+        let method: String = row.try_get("auth_method")?;
+        let status: String = row.try_get("status")?;
+        Ok(Self {
+            id: row.try_get("id")?,
+            issuer: row.try_get("issuer")?,
+            client_id: row.try_get("client_id")?,
+            name: row.try_get("name")?,
+            auth_endpoint: row.try_get("auth_endpoint")?,
+            token_endpoint: row.try_get("token_endpoint")?,
+            key: PlatformKey::from_parts(&method, row.try_get("auth_key")?)
+                .ok_or_else(|| corrupt("auth_method"))?,
+            status: PlatformStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+            allow_new_deployments: row.try_get::<i64, _>("allow_new_deployments")? != 0,
+            product_family: row.try_get("product_family")?,
+            version: row.try_get("version")?,
+            deployment_ids: Vec::new(),
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+impl Store {
+    /// Creates a platform and its deployments in one transaction.
+    /// A second platform with the same (issuer, client_id) is a `Conflict`.
+    pub async fn insert_platform(
+        &self,
+        new: &NewPlatform,
+        now: i64,
+    ) -> Result<Platform, StoreError> {
+        let id = random_token(12);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO platforms (id, issuer, client_id, name, auth_endpoint, token_endpoint, \
+             auth_method, auth_key, status, allow_new_deployments, product_family, version, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        )
+        .bind(&id)
+        .bind(&new.issuer)
+        .bind(&new.client_id)
+        .bind(&new.name)
+        .bind(&new.auth_endpoint)
+        .bind(&new.token_endpoint)
+        .bind(new.key.method())
+        .bind(new.key.key())
+        .bind(new.status.as_str())
+        .bind(i64::from(new.allow_new_deployments))
+        .bind(&new.product_family)
+        .bind(&new.version)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for deployment_id in dedup(&new.deployment_ids) {
+            insert_deployment(&mut tx, &id, deployment_id, now).await?;
+        }
+        tx.commit().await?;
+        self.platform(&id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("platform vanished after insert".into()))
+    }
+
+    /// One platform by id, with its deployments.
+    pub async fn platform(&self, id: &str) -> Result<Option<Platform>, StoreError> {
+        let mut found = self
+            .platforms(&PlatformFilter {
+                id: Some(id.to_owned()),
+                ..Default::default()
+            })
+            .await?;
+        Ok(found.pop())
+    }
+
+    /// The platform registered for (issuer, client_id).
+    pub async fn platform_by_client(
+        &self,
+        issuer: &str,
+        client_id: &str,
+    ) -> Result<Option<Platform>, StoreError> {
+        let mut found = self
+            .platforms(&PlatformFilter {
+                issuer: Some(issuer.to_owned()),
+                client_id: Some(client_id.to_owned()),
+                ..Default::default()
+            })
+            .await?;
+        Ok(found.pop())
+    }
+
+    /// Platforms matching `filter`, oldest first, with their deployments.
+    pub async fn platforms(&self, filter: &PlatformFilter) -> Result<Vec<Platform>, StoreError> {
+        // Each filter is optional: `$n IS NULL OR column = $n` keeps one static query.
+        let mut platforms: Vec<Platform> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {PLATFORM_COLUMNS} FROM platforms \
+             WHERE ($1 IS NULL OR id = $1) AND ($2 IS NULL OR issuer = $2) \
+             AND ($3 IS NULL OR client_id = $3) AND ($4 IS NULL OR status = $4) \
+             ORDER BY created_at, id"
+        )))
+        .bind(&filter.id)
+        .bind(&filter.issuer)
+        .bind(&filter.client_id)
+        .bind(filter.status.map(PlatformStatus::as_str))
+        .fetch_all(&self.pool)
+        .await?;
+        if platforms.is_empty() {
+            return Ok(platforms);
+        }
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT d.platform_id, d.deployment_id FROM deployments d \
+             JOIN platforms p ON p.id = d.platform_id \
+             WHERE ($1 IS NULL OR p.id = $1) AND ($2 IS NULL OR p.issuer = $2) \
+             AND ($3 IS NULL OR p.client_id = $3) AND ($4 IS NULL OR p.status = $4) \
+             ORDER BY d.created_at, d.deployment_id",
+        )
+        .bind(&filter.id)
+        .bind(&filter.issuer)
+        .bind(&filter.client_id)
+        .bind(filter.status.map(PlatformStatus::as_str))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_platform: HashMap<String, Vec<String>> = HashMap::new();
+        for (platform_id, deployment_id) in rows {
+            by_platform
+                .entry(platform_id)
+                .or_default()
+                .push(deployment_id);
+        }
+        for platform in &mut platforms {
+            platform.deployment_ids = by_platform.remove(&platform.id).unwrap_or_default();
+        }
+        Ok(platforms)
+    }
+
+    /// Applies a partial update in one transaction; `None` when the platform does not exist.
+    pub async fn update_platform(
+        &self,
+        id: &str,
+        update: &PlatformUpdate,
+        now: i64,
+    ) -> Result<Option<Platform>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE platforms SET \
+             issuer = COALESCE($2, issuer), client_id = COALESCE($3, client_id), \
+             name = COALESCE($4, name), auth_endpoint = COALESCE($5, auth_endpoint), \
+             token_endpoint = COALESCE($6, token_endpoint), \
+             auth_method = COALESCE($7, auth_method), auth_key = COALESCE($8, auth_key), \
+             status = COALESCE($9, status), \
+             allow_new_deployments = COALESCE($10, allow_new_deployments), updated_at = $11 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&update.issuer)
+        .bind(&update.client_id)
+        .bind(&update.name)
+        .bind(&update.auth_endpoint)
+        .bind(&update.token_endpoint)
+        .bind(update.key.as_ref().map(PlatformKey::method))
+        .bind(update.key.as_ref().map(PlatformKey::key))
+        .bind(update.status.map(PlatformStatus::as_str))
+        .bind(update.allow_new_deployments.map(i64::from))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(None);
+        }
+        if let Some(deployment_ids) = &update.deployment_ids {
+            sqlx::query("DELETE FROM deployments WHERE platform_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            for deployment_id in dedup(deployment_ids) {
+                insert_deployment(&mut tx, id, deployment_id, now).await?;
+            }
+        }
+        tx.commit().await?;
+        self.platform(id).await
+    }
+
+    /// Deletes a platform and its deployments; false when it did not exist.
+    pub async fn delete_platform(&self, id: &str) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM platforms WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+}
+
+async fn insert_deployment(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    platform_id: &str,
+    deployment_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO deployments (platform_id, deployment_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(platform_id)
+    .bind(deployment_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The ids in order of first appearance, without repeats.
+fn dedup(ids: &[String]) -> impl Iterator<Item = &str> {
+    ids.iter()
+        .enumerate()
+        .filter(|(i, id)| !ids[..*i].contains(id))
+        .map(|(_, id)| id.as_str())
+}
