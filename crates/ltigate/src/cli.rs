@@ -143,9 +143,14 @@ async fn keys_command(config: &Config, cmd: KeysCommand) -> Result<(), String> {
     let now = clock.now();
     match cmd {
         KeysCommand::List => {
-            keys::ensure_key(&store, now).await.map_err(|e| e.to_string())?;
+            keys::ensure_key(&store, now)
+                .await
+                .map_err(|e| e.to_string())?;
             let all = store.all_tool_keys().await.map_err(|e| e.to_string())?;
-            println!("{:<24} {:<9} {:>12} {:>12}", "KID", "STATE", "ACTIVATE_AT", "RETIRE_AT");
+            println!(
+                "{:<24} {:<9} {:>12} {:>12}",
+                "KID", "STATE", "ACTIVATE_AT", "RETIRE_AT"
+            );
             for (key, state) in all.iter().zip(key_states(&all, now)) {
                 let retire = key.retire_at.map_or("-".to_string(), |r| r.to_string());
                 println!(
@@ -158,7 +163,9 @@ async fn keys_command(config: &Config, cmd: KeysCommand) -> Result<(), String> {
             }
         }
         KeysCommand::Rotate { delay } => {
-            keys::ensure_key(&store, now).await.map_err(|e| e.to_string())?;
+            keys::ensure_key(&store, now)
+                .await
+                .map_err(|e| e.to_string())?;
             let delay = delay.map_or(config.keys.rotation_delay, Duration::from_secs);
             let next = keys::rotate(&store, now, delay, config.keys.max_token_lifetime)
                 .await
@@ -273,7 +280,11 @@ async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(),
             println!("platform {} is inactive", p.id);
         }
         PlatformsCommand::Remove { id } => {
-            if !store.delete_platform(&id).await.map_err(|e| e.to_string())? {
+            if !store
+                .delete_platform(&id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 return Err(format!("no platform with id {id}"));
             }
             println!("platform {id} removed");

@@ -167,9 +167,18 @@ fn default_scopes() -> Vec<String> {
     .to_vec()
 }
 fn default_claims() -> Vec<String> {
-    ["sub", "iss", "name", "given_name", "family_name", "email", "picture", "locale"]
-        .map(String::from)
-        .to_vec()
+    [
+        "sub",
+        "iss",
+        "name",
+        "given_name",
+        "family_name",
+        "email",
+        "picture",
+        "locale",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 fn default_messages() -> Vec<ToolMessage> {
     ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"]
@@ -311,12 +320,12 @@ impl Config {
             ("app.launch_url", self.app.launch_url.as_ref()),
             ("app.deep_linking_url", self.app.deep_linking_url.as_ref()),
         ] {
-            if let Some(url) = url {
-                if !matches!(url.scheme(), "http" | "https") {
-                    return Err(ConfigError(format!(
-                        "field `{field}`: must be an http(s) URL, got {url}"
-                    )));
-                }
+            if let Some(url) = url
+                && !matches!(url.scheme(), "http" | "https")
+            {
+                return Err(ConfigError(format!(
+                    "field `{field}`: must be an http(s) URL, got {url}"
+                )));
             }
         }
         if self.keys.max_token_lifetime.is_zero() {

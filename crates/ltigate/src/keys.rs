@@ -83,8 +83,8 @@ pub fn key_states(keys: &[StoredKey], now: UnixTime) -> Vec<KeyState> {
 /// A fresh RSA-2048 key that starts signing at `activate_at`.
 pub fn generate_key(now: UnixTime, activate_at: UnixTime) -> Result<StoredKey, KeyError> {
     let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generate)?;
-    let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
-        .map_err(|_| KeyError::Generate)?;
+    let der =
+        AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).map_err(|_| KeyError::Generate)?;
     Ok(StoredKey {
         kid: random_token(16),
         private_key_pem: pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref())),
@@ -137,7 +137,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish()
     }
 }
 
@@ -179,17 +181,17 @@ impl KeyRing {
     }
 
     async fn snapshot(&self) -> Result<Arc<KeySnapshot>, KeyError> {
-        if let Some(s) = self.snapshot.read().await.as_ref() {
-            if s.loaded.elapsed() < self.refresh_interval {
-                return Ok(s.clone());
-            }
+        if let Some(s) = self.snapshot.read().await.as_ref()
+            && s.loaded.elapsed() < self.refresh_interval
+        {
+            return Ok(s.clone());
         }
         let mut slot = self.snapshot.write().await;
-        if let Some(s) = slot.as_ref() {
-            // Another task refreshed it while this one waited for the lock.
-            if s.loaded.elapsed() < self.refresh_interval {
-                return Ok(s.clone());
-            }
+        // Another task may have refreshed it while this one waited for the lock.
+        if let Some(s) = slot.as_ref()
+            && s.loaded.elapsed() < self.refresh_interval
+        {
+            return Ok(s.clone());
         }
         let fresh = Arc::new(self.load().await?);
         *slot = Some(fresh.clone());
@@ -211,7 +213,8 @@ impl KeyRing {
             };
             let key = EncodingKey::from_rsa_pem(stored.private_key_pem.as_bytes())
                 .map_err(|_| unreadable())?;
-            let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).map_err(|_| unreadable())?;
+            let mut jwk =
+                Jwk::from_encoding_key(&key, Algorithm::RS256).map_err(|_| unreadable())?;
             jwk.common.key_id = Some(stored.kid.clone());
             jwk.common.public_key_use = Some(PublicKeyUse::Signature);
             jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);

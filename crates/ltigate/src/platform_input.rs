@@ -154,7 +154,9 @@ fn checked_url(value: &str, field: &str, allow_http: bool) -> Result<Url, Invali
         "http" => {
             return Err(invalid(
                 "INSECURE_URL",
-                format!("`{field}` must use https (set allow_insecure_http for local development)."),
+                format!(
+                    "`{field}` must use https (set allow_insecure_http for local development)."
+                ),
             ));
         }
         _ => {

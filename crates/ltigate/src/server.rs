@@ -55,17 +55,20 @@ impl Server {
         let mut generated_api_key = None;
         if api_key_hashes.is_empty() && stored.is_empty() {
             let key = random_token(24);
-            store.insert_api_key(&KeyHash::of(&key).to_stored(), now).await?;
+            store
+                .insert_api_key(&KeyHash::of(&key).to_stored(), now)
+                .await?;
             api_key_hashes.push(KeyHash::of(&key));
             generated_api_key = Some(key);
         }
         api_key_hashes.extend(stored);
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| StartError::Listen {
-                addr: config.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
         // With port 0 the OS picks the port; URLs derived from `listen` must use the real one.
         if let Ok(addr) = listener.local_addr() {
             config.listen = addr;
@@ -95,7 +98,10 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then drains in-flight requests.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let grace = self.state.config.timeouts.shutdown_grace;
         let app = http::app(self.state.clone());
         let purge = tokio::spawn(purge_loop(self.state.clone()));

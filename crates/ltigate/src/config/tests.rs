@@ -1,1 +1,90 @@
+#![allow(clippy::result_large_err)] // figment::Jail fixes the closure's error type
 
+use figment::Jail;
+
+use super::*;
+
+#[test]
+fn no_file_and_no_environment_gives_working_defaults() {
+    Jail::expect_with(|_jail| {
+        let config = Config::load(Path::new("absent.toml"), false).unwrap();
+        assert_eq!(config.listen, default_listen());
+        assert_eq!(config.database_url, "sqlite://ltigate.db");
+        assert_eq!(config.public_url().as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(
+            config.public_endpoint("/lti/keys"),
+            "http://127.0.0.1:3000/lti/keys"
+        );
+        assert!(config.admin_key.is_none());
+        Ok(())
+    });
+}
+
+#[test]
+fn environment_overrides_file_including_nested_keys() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "ltigate.toml",
+            r#"
+                public_url = "https://tool.example.com/gate/"
+                admin_key = "admin-secret"
+                [app]
+                launch_url = "https://app.example.com/launch"
+            "#,
+        )?;
+        jail.set_env("LTIGATE_APP__LAUNCH_URL", "https://other.example.com/lti");
+        jail.set_env("LTIGATE_LISTEN", "0.0.0.0:8080");
+        let config = Config::load(Path::new("ltigate.toml"), true).unwrap();
+        assert_eq!(
+            config.app.launch_url.as_ref().unwrap().as_str(),
+            "https://other.example.com/lti"
+        );
+        assert_eq!(config.listen.port(), 8080);
+        assert!(config.admin_key.as_ref().unwrap().matches("admin-secret"));
+        assert_eq!(
+            config.public_endpoint("/lti/login"),
+            "https://tool.example.com/gate/lti/login"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn invalid_values_name_the_field() {
+    Jail::expect_with(|jail| {
+        jail.set_env("LTIGATE_APP__LAUNCH_URL", "not a url");
+        let err = Config::load(Path::new("absent.toml"), false).unwrap_err();
+        assert!(err.to_string().contains("app.launch_url"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("LTIGATE_APP__LAUNCH_URL", "ftp://app.example.com/");
+        let err = Config::load(Path::new("absent.toml"), false).unwrap_err();
+        assert!(err.to_string().contains("app.launch_url"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.create_file("ltigate.toml", "listen = 12")?;
+        let err = Config::load(Path::new("ltigate.toml"), true).unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.create_file("ltigate.toml", "api_keys = [\"sha256:12\"]")?;
+        let err = Config::load(Path::new("ltigate.toml"), true).unwrap_err();
+        assert!(err.to_string().contains("api_keys"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_fields_and_missing_required_file_are_refused() {
+    Jail::expect_with(|jail| {
+        jail.create_file("ltigate.toml", "lisen = \"127.0.0.1:1\"")?;
+        let err = Config::load(Path::new("ltigate.toml"), true).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+        let err = Config::load(Path::new("nope.toml"), true).unwrap_err();
+        assert!(err.to_string().contains("nope.toml"), "{err}");
+        Ok(())
+    });
+}

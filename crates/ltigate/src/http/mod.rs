@@ -85,13 +85,19 @@ mod tests {
     use super::*;
 
     fn path_after(uri: &str) -> String {
-        let request = Request::builder().uri(uri).body(Default::default()).unwrap();
+        let request = Request::builder()
+            .uri(uri)
+            .body(Default::default())
+            .unwrap();
         collapse_slashes(request).uri().to_string()
     }
 
     #[test]
     fn repeated_slashes_collapse_and_query_is_kept() {
-        assert_eq!(path_after("//api//idtoken?raw=true"), "/api/idtoken?raw=true");
+        assert_eq!(
+            path_after("//api//idtoken?raw=true"),
+            "/api/idtoken?raw=true"
+        );
         assert_eq!(path_after("/api/idtoken"), "/api/idtoken");
         assert_eq!(
             path_after("http://h//api/x?u=https://a//b"),

@@ -48,12 +48,13 @@ impl Store {
         .await?)
     }
 
-    /// Stores `key` only when no key exists yet, so nodes starting together keep one key.
-    /// Returns whether it was stored.
+    /// Stores `key` only when no key is live at its creation time, so nodes starting
+    /// together keep one key. Returns whether it was stored.
     pub async fn insert_first_tool_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
         let inserted = sqlx::query(
             "INSERT INTO tool_keys (kid, private_key_pem, created_at, activate_at, retire_at) \
-             SELECT $1, $2, $3, $4, NULL WHERE NOT EXISTS (SELECT 1 FROM tool_keys)",
+             SELECT $1, $2, $3, $4, NULL WHERE NOT EXISTS \
+             (SELECT 1 FROM tool_keys WHERE retire_at IS NULL OR retire_at > $3)",
         )
         .bind(&key.kid)
         .bind(&key.private_key_pem)
@@ -67,7 +68,11 @@ impl Store {
 
     /// Adds `next` and schedules the retirement of every other live key at `retire_at`,
     /// in one transaction.
-    pub async fn rotate_tool_key(&self, next: &StoredKey, retire_at: i64) -> Result<(), StoreError> {
+    pub async fn rotate_tool_key(
+        &self,
+        next: &StoredKey,
+        retire_at: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE tool_keys SET retire_at = $1 WHERE retire_at IS NULL")
             .bind(retire_at)

@@ -1,1 +1,205 @@
+use super::*;
 
+/// A store on a fresh SQLite file in a temporary directory (kept alive by the guard).
+pub(crate) async fn temp_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = Store::connect(&url).await.expect("store opens");
+    (store, dir)
+}
+
+fn canvas(client_id: &str) -> NewPlatform {
+    NewPlatform {
+        issuer: "https://canvas.example.edu".into(),
+        client_id: client_id.into(),
+        name: "Canvas".into(),
+        auth_endpoint: "https://canvas.example.edu/api/lti/authorize_redirect".into(),
+        token_endpoint: "https://canvas.example.edu/login/oauth2/token".into(),
+        key: PlatformKey::JwkSet("https://canvas.example.edu/api/lti/security/jwks".into()),
+        status: PlatformStatus::Active,
+        allow_new_deployments: false,
+        product_family: Some("canvas".into()),
+        version: None,
+        deployment_ids: vec!["7:abc".into(), "8:def".into(), "7:abc".into()],
+    }
+}
+
+#[tokio::test]
+async fn connect_creates_the_file_and_migrates_idempotently() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fresh.db");
+    let url = format!("sqlite://{}", path.display());
+    Store::connect(&url).await.unwrap();
+    assert!(path.exists());
+    let again = Store::connect(&url).await.unwrap();
+    assert!(again.ping().await);
+}
+
+#[tokio::test]
+async fn platform_round_trip_with_deduplicated_deployments() {
+    let (store, _dir) = temp_store().await;
+    let created = store.insert_platform(&canvas("1000"), 100).await.unwrap();
+    assert_eq!(created.deployment_ids, ["7:abc", "8:def"]);
+    assert_eq!(created.created_at, 100);
+    let found = store
+        .platform_by_client("https://canvas.example.edu", "1000")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, created);
+    assert!(store.platform("missing").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn one_issuer_may_have_several_client_ids_but_not_the_same_twice() {
+    let (store, _dir) = temp_store().await;
+    store.insert_platform(&canvas("1000"), 1).await.unwrap();
+    store.insert_platform(&canvas("2000"), 2).await.unwrap();
+    let err = store.insert_platform(&canvas("1000"), 3).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+    let all = store.platforms(&PlatformFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 2, "the refused insert left nothing behind");
+}
+
+#[tokio::test]
+async fn a_failed_insert_writes_no_deployments() {
+    let (store, _dir) = temp_store().await;
+    let first = store.insert_platform(&canvas("1000"), 1).await.unwrap();
+    let mut dup = canvas("1000");
+    dup.deployment_ids = vec!["new".into()];
+    store.insert_platform(&dup, 2).await.unwrap_err();
+    let after = store.platform(&first.id).await.unwrap().unwrap();
+    assert_eq!(after.deployment_ids, ["7:abc", "8:def"]);
+}
+
+#[tokio::test]
+async fn filters_combine() {
+    let (store, _dir) = temp_store().await;
+    store.insert_platform(&canvas("1000"), 1).await.unwrap();
+    let mut pending = canvas("2000");
+    pending.status = PlatformStatus::Pending;
+    store.insert_platform(&pending, 2).await.unwrap();
+    let only_pending = store
+        .platforms(&PlatformFilter {
+            status: Some(PlatformStatus::Pending),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(only_pending.len(), 1);
+    assert_eq!(only_pending[0].client_id, "2000");
+    assert_eq!(only_pending[0].deployment_ids, ["7:abc", "8:def"]);
+    let none = store
+        .platforms(&PlatformFilter {
+            client_id: Some("1000".into()),
+            status: Some(PlatformStatus::Pending),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+#[tokio::test]
+async fn partial_update_keeps_other_fields_and_replaces_deployments() {
+    let (store, _dir) = temp_store().await;
+    let p = store.insert_platform(&canvas("1000"), 1).await.unwrap();
+    let update = PlatformUpdate {
+        name: Some("Renamed".into()),
+        status: Some(PlatformStatus::Inactive),
+        deployment_ids: Some(vec!["9".into()]),
+        ..Default::default()
+    };
+    let updated = store
+        .update_platform(&p.id, &update, 50)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.name, "Renamed");
+    assert_eq!(updated.status, PlatformStatus::Inactive);
+    assert_eq!(updated.deployment_ids, ["9"]);
+    assert_eq!(updated.issuer, p.issuer);
+    assert_eq!(updated.key, p.key);
+    assert_eq!(updated.updated_at, 50);
+    assert!(
+        store
+            .update_platform("missing", &update, 51)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn update_into_an_existing_client_is_a_conflict_and_changes_nothing() {
+    let (store, _dir) = temp_store().await;
+    store.insert_platform(&canvas("1000"), 1).await.unwrap();
+    let other = store.insert_platform(&canvas("2000"), 2).await.unwrap();
+    let update = PlatformUpdate {
+        client_id: Some("1000".into()),
+        deployment_ids: Some(vec![]),
+        ..Default::default()
+    };
+    let err = store
+        .update_platform(&other.id, &update, 3)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict));
+    assert_eq!(store.platform(&other.id).await.unwrap().unwrap(), other);
+}
+
+#[tokio::test]
+async fn delete_removes_the_platform_and_its_deployments() {
+    let (store, _dir) = temp_store().await;
+    let p = store.insert_platform(&canvas("1000"), 1).await.unwrap();
+    assert!(store.delete_platform(&p.id).await.unwrap());
+    assert!(!store.delete_platform(&p.id).await.unwrap());
+    // Re-creating the same client starts with only the new deployments.
+    let mut again = canvas("1000");
+    again.deployment_ids = vec![];
+    let p2 = store.insert_platform(&again, 2).await.unwrap();
+    assert!(p2.deployment_ids.is_empty());
+}
+
+#[tokio::test]
+async fn purge_drops_keys_retired_over_a_week_ago_only() {
+    let (store, _dir) = temp_store().await;
+    let key = |kid: &str, retire_at| StoredKey {
+        kid: kid.into(),
+        private_key_pem: "pem".into(),
+        created_at: 0,
+        activate_at: 0,
+        retire_at,
+    };
+    store
+        .insert_first_tool_key(&key("old", None))
+        .await
+        .unwrap();
+    store
+        .rotate_tool_key(&key("new", None), 1000)
+        .await
+        .unwrap();
+    assert_eq!(store.purge_expired(1000).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .purge_expired(1000 + RETIRED_KEY_HISTORY_SECS)
+            .await
+            .unwrap(),
+        1
+    );
+    let left: Vec<String> = store
+        .all_tool_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(left, ["new"]);
+}
+
+#[tokio::test]
+async fn generated_api_key_hashes_are_stored() {
+    let (store, _dir) = temp_store().await;
+    store.insert_api_key("sha256:aa", 1).await.unwrap();
+    assert_eq!(store.api_key_hashes().await.unwrap(), ["sha256:aa"]);
+}

@@ -1,0 +1,87 @@
+//! Test helpers: a real ltigate on a loopback port with a fresh SQLite file.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::net::SocketAddr;
+
+use ltigate::clock::Clock;
+use ltigate::config::Config;
+use ltigate::secret::KeyHash;
+use ltigate::server::Server;
+use tokio::sync::oneshot;
+
+pub const ADMIN_KEY: &str = "test-admin-key";
+pub const API_KEY: &str = "test-api-key";
+
+/// A running ltigate; stops when dropped.
+pub struct TestGate {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    _stop: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestGate {
+    /// Starts ltigate with the test admin and API keys, after `adjust` edits the config.
+    pub async fn start(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}", dir.path().join("gate.db").display());
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            database_url: database_url.clone(),
+            admin_key: Some(KeyHash::of(ADMIN_KEY)),
+            api_keys: vec![KeyHash::of(API_KEY)],
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let server = Server::bind(config, Clock::System)
+            .await
+            .expect("server starts");
+        let addr = server.local_addr().expect("bound");
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            database_url,
+            _stop: stop,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A request with the admin key.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_KEY)
+    }
+}
+
+/// Asserts an LTIAAS-shaped error and returns the response body.
+pub async fn expect_error(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status for {code}");
+    let body: serde_json::Value = response.json().await.expect("JSON error body");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["details"]["message"], code, "{body}");
+    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
+    assert!(
+        body["details"]["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+    body
+}
