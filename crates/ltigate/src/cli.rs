@@ -84,7 +84,7 @@ pub async fn run(config_path: Option<PathBuf>, command: Command) -> Result<(), S
         None => Config::load(std::path::Path::new("ltigate.toml"), false),
     }
     .map_err(|e| e.to_string())?;
-    server::install_crypto_provider();
+    lti::install_crypto_provider();
     match command {
         Command::Serve => serve(config).await,
         Command::Keys(cmd) => keys_command(&config, cmd).await,

@@ -42,6 +42,8 @@ pub struct Config {
     #[serde(default)]
     pub keys: KeysConfig,
     #[serde(default)]
+    pub launch: LaunchConfig,
+    #[serde(default)]
     pub timeouts: TimeoutsConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
@@ -111,6 +113,27 @@ pub struct KeysConfig {
     /// How often a node rereads the key set from the database.
     #[serde(default = "default_key_refresh", with = "secs")]
     pub refresh_interval: Duration,
+}
+
+/// Lifetimes and tolerances of the launch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchConfig {
+    /// How long an ltik (the app's handle on a launch) is valid.
+    #[serde(default = "default_ltik_ttl", with = "secs")]
+    pub ltik_ttl: Duration,
+    /// How long a login may take before its launch arrives.
+    #[serde(default = "default_state_ttl", with = "secs")]
+    pub state_ttl: Duration,
+    /// Allowed clock skew on the id_token's exp and iat.
+    #[serde(default = "default_leeway", with = "secs")]
+    pub leeway: Duration,
+    /// How long a platform's JWKS is cached.
+    #[serde(default = "default_jwks_ttl", with = "secs")]
+    pub jwks_ttl: Duration,
+    /// The least time between two fetches of one JWKS (an unknown kid triggers a refetch).
+    #[serde(default = "default_jwks_min_refetch", with = "secs")]
+    pub jwks_min_refetch: Duration,
 }
 
 /// Time bounds on outbound requests and short-lived records.
@@ -198,6 +221,21 @@ fn default_max_token_lifetime() -> Duration {
 fn default_key_refresh() -> Duration {
     Duration::from_secs(60)
 }
+fn default_ltik_ttl() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+fn default_state_ttl() -> Duration {
+    Duration::from_secs(600)
+}
+fn default_leeway() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_jwks_ttl() -> Duration {
+    Duration::from_secs(3600)
+}
+fn default_jwks_min_refetch() -> Duration {
+    Duration::from_secs(10)
+}
 fn default_http_connect() -> Duration {
     Duration::from_secs(3)
 }
@@ -242,6 +280,18 @@ impl Default for KeysConfig {
     }
 }
 
+impl Default for LaunchConfig {
+    fn default() -> Self {
+        Self {
+            ltik_ttl: default_ltik_ttl(),
+            state_ttl: default_state_ttl(),
+            leeway: default_leeway(),
+            jwks_ttl: default_jwks_ttl(),
+            jwks_min_refetch: default_jwks_min_refetch(),
+        }
+    }
+}
+
 impl Default for TimeoutsConfig {
     fn default() -> Self {
         Self {
@@ -273,6 +323,7 @@ impl Default for Config {
             app: AppConfig::default(),
             tool: ToolConfig::default(),
             keys: KeysConfig::default(),
+            launch: LaunchConfig::default(),
             timeouts: TimeoutsConfig::default(),
             limits: LimitsConfig::default(),
         }

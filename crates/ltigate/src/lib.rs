@@ -3,10 +3,13 @@
 //! The binary (`src/main.rs`) is a thin CLI over this library: [`server`] runs the HTTP
 //! service, [`store`] holds all state, [`keys`] manages the tool's signing keys.
 
+pub mod api_shape;
 pub mod clock;
 pub mod config;
 pub mod http;
 pub mod keys;
+pub mod launch;
+pub mod outbound;
 pub mod platform_input;
 pub mod secret;
 pub mod server;

@@ -8,6 +8,9 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::{self, ApiKeys, AppState};
 use crate::keys::{self, KeyError, KeyRing};
+use crate::launch::state::StateSigner;
+use crate::launch::{Launcher, PlatformKeys};
+use crate::outbound::Outbound;
 use crate::secret::{KeyHash, random_token};
 use crate::store::{Store, StoreError};
 
@@ -19,6 +22,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: std::net::SocketAddr,
@@ -39,7 +44,7 @@ pub struct Server {
 impl Server {
     /// Opens the store, makes sure a tool key exists and binds the listening socket.
     pub async fn bind(mut config: Config, clock: Clock) -> Result<Self, StartError> {
-        install_crypto_provider();
+        lti::install_crypto_provider();
         let store = Store::connect(&config.database_url).await?;
         let now = clock.now();
         if keys::ensure_key(&store, now).await? {
@@ -73,11 +78,30 @@ impl Server {
         if let Ok(addr) = listener.local_addr() {
             config.listen = addr;
         }
+        let state_secret = store
+            .server_secret("login_state_key", || random_token(32), now)
+            .await?;
+        let outbound = Outbound::new(&config.timeouts).map_err(StartError::HttpClient)?;
+        let platform_keys = PlatformKeys::new(
+            outbound,
+            clock.clone(),
+            config.launch.jwks_ttl,
+            config.launch.jwks_min_refetch,
+        );
+        let config = Arc::new(config);
+        let launcher = Launcher::new(
+            store.clone(),
+            platform_keys,
+            StateSigner::new(state_secret.as_bytes()),
+            clock.clone(),
+            config.clone(),
+        );
         let state = AppState {
+            launcher,
             keys: KeyRing::new(store.clone(), clock.clone(), &config.keys),
             admin_key: config.admin_key.clone(),
             api_keys: ApiKeys::new(api_key_hashes),
-            config: Arc::new(config),
+            config,
             store,
             clock,
         };
@@ -146,12 +170,6 @@ async fn purge_loop(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),
         }
     }
-}
-
-/// Selects the JOSE crypto backend for the process (idempotent). Explicit, because feature
-/// merging could otherwise leave jsonwebtoken with two backends and no default.
-pub fn install_crypto_provider() {
-    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

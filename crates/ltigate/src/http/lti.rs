@@ -1,16 +1,33 @@
-//! LMS-facing routes.
+//! LMS-facing routes: the tool's JWKS, OIDC login initiation and the launch.
 
-use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Form, Query, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, REFERRER_POLICY, SET_COOKIE,
+};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
+use super::pages::{escape, failure_page, js_string, script_page};
+use crate::launch::state::cookie_name;
+use crate::launch::{Binding, LaunchFailure, LoginRedirect, LoginRequest};
+
+/// The id_token form may carry a 64 KiB token plus the state.
+const LAUNCH_BODY_LIMIT: usize = 96 * 1024;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/lti/keys", get(jwks))
+    Router::new()
+        .route("/lti/keys", get(jwks))
+        .route("/lti/login", get(login_get).post(login_post))
+        .route(
+            "/lti/launch",
+            post(launch).layer(DefaultBodyLimit::max(LAUNCH_BODY_LIMIT)),
+        )
 }
 
 /// The tool's public JWKS. Short caching: platforms should see a new key soon after rotation.
@@ -23,4 +40,276 @@ async fn jwks(State(state): State<AppState>) -> Result<impl IntoResponse, ApiErr
         ],
         Json(jwks.as_ref().clone()),
     ))
+}
+
+async fn login_get(
+    State(state): State<AppState>,
+    query: Result<Query<LoginRequest>, QueryRejection>,
+) -> Response {
+    match query {
+        Ok(Query(req)) => login(&state, req).await,
+        Err(_) => failure_page(&malformed_login()),
+    }
+}
+
+async fn login_post(
+    State(state): State<AppState>,
+    form: Result<Form<LoginRequest>, FormRejection>,
+) -> Response {
+    match form {
+        Ok(Form(req)) => login(&state, req).await,
+        Err(_) => failure_page(&malformed_login()),
+    }
+}
+
+fn malformed_login() -> LaunchFailure {
+    LaunchFailure::new(
+        "LOGIN_INVALID",
+        "login_params",
+        "The LMS's login request could not be read.",
+    )
+}
+
+async fn login(state: &AppState, req: LoginRequest) -> Response {
+    let redirect = match state.launcher.login(req).await {
+        Ok(r) => r,
+        Err(failure) => return failure_page(&failure),
+    };
+    let cookie = state_cookie(
+        state,
+        &redirect.state_id,
+        &redirect.binding,
+        state_ttl(state),
+    );
+    let mut response = match &redirect.storage_target {
+        Some(target) => storage_put_page(&redirect, target),
+        None => (StatusCode::FOUND, [(LOCATION, redirect.url.to_string())]).into_response(),
+    };
+    if let Ok(value) = cookie.parse() {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// The launch form: an id_token and state, or an OIDC error from the platform.
+#[derive(Debug, Deserialize)]
+struct LaunchForm {
+    id_token: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+    /// The binding read back from platform storage by [`storage_get_page`].
+    lti_storage_binding: Option<String>,
+}
+
+async fn launch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LaunchForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(FormRejection::BytesRejection(_)) => {
+            return failure_page(&LaunchFailure::new(
+                "TOKEN_TOO_LARGE",
+                "size",
+                "The launch request is too large.",
+            ));
+        }
+        Err(_) => {
+            return failure_page(&LaunchFailure::new(
+                "LAUNCH_INVALID",
+                "form",
+                "The launch request could not be read.",
+            ));
+        }
+    };
+    if let Some(error) = &form.error {
+        let description = form.error_description.as_deref().unwrap_or("");
+        return failure_page(&LaunchFailure::new(
+            "PLATFORM_ERROR",
+            "platform_error",
+            format!("The LMS answered the login with an error: {error}. {description}"),
+        ));
+    }
+    let login = match state.launcher.open_state(form.state.as_deref()) {
+        Ok(login) => login,
+        Err(failure) => return failure_page(&failure),
+    };
+    let cookie = read_cookie(&headers, &cookie_name(&login.id));
+    let binding = match cookie.as_deref().or(form.lti_storage_binding.as_deref()) {
+        Some(value) => Binding::Presented(value),
+        None => match (&login.storage_target, &form.id_token, &form.state) {
+            (Some(target), Some(id_token), Some(sealed)) => {
+                return storage_get_page(state, &login, target, id_token, sealed).await;
+            }
+            _ => Binding::None,
+        },
+    };
+    match state
+        .launcher
+        .launch(&login, binding, form.id_token.as_deref())
+        .await
+    {
+        Ok(handoff) => {
+            let mut response = (
+                StatusCode::FOUND,
+                [
+                    (LOCATION, handoff.location.to_string()),
+                    (REFERRER_POLICY, "no-referrer".to_string()),
+                    (CACHE_CONTROL, "no-store".to_string()),
+                ],
+            )
+                .into_response();
+            // The state is spent: drop its cookie.
+            let expired = state_cookie(&state, &handoff.state_id, "", 0);
+            if let Ok(value) = expired.parse() {
+                response.headers_mut().append(SET_COOKIE, value);
+            }
+            response
+        }
+        Err(failure) => failure_page(&failure),
+    }
+}
+
+fn state_ttl(state: &AppState) -> u64 {
+    state.config.launch.state_ttl.as_secs()
+}
+
+/// The binding cookie of one state. Over https it is `SameSite=None; Secure; Partitioned` so
+/// it survives the platform's cross-site form post inside the LMS frame; on plain http
+/// (local development) browsers refuse `SameSite=None` without `Secure`, so it is `Lax`.
+fn state_cookie(state: &AppState, state_id: &str, value: &str, max_age: u64) -> String {
+    let name = cookie_name(state_id);
+    if state.config.public_url().scheme() == "https" {
+        format!(
+            "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=None; Partitioned"
+        )
+    } else {
+        format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax")
+    }
+}
+
+fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Shared script: find the platform storage frame, talk to it with checked origins and
+/// message ids, and call `done(ok, value)` once (on an answer, a refusal or a timeout).
+const STORAGE_JS: &str = r#"
+function ltiStorage(cfg, request, done) {
+  var finished = false;
+  function finish(ok, value) { if (!finished) { finished = true; done(ok, value); } }
+  function frameNamed(name) {
+    if (!name || name === "_parent") return window.parent;
+    try { return window.parent.frames[name] || window.top.frames[name]; } catch (e) { return null; }
+  }
+  var target = frameNamed(cfg.target);
+  if (!target || target === window) { return finish(false); }
+  var capId = "cap-" + Math.random().toString(36).slice(2);
+  var reqId = "req-" + Math.random().toString(36).slice(2);
+  window.addEventListener("message", function (event) {
+    var d = event.data;
+    if (event.origin !== cfg.origin || !d || typeof d !== "object") return;
+    if (d.subject === "lti.capabilities.response" && d.message_id === capId) {
+      var cap = (d.supported_messages || []).filter(function (m) { return m.subject === request.subject; })[0];
+      if (!cap) return finish(false);
+      var storage = cap.frame ? frameNamed(cap.frame) : target;
+      if (!storage) return finish(false);
+      request.message_id = reqId;
+      storage.postMessage(request, cfg.origin);
+    } else if (d.subject === request.subject + ".response" && d.message_id === reqId) {
+      finish(!d.error, d.value);
+    }
+  });
+  target.postMessage({ subject: "lti.capabilities", message_id: capId }, cfg.origin);
+  setTimeout(function () { finish(false); }, 3000);
+}
+"#;
+
+/// Login with `lti_storage_target`: store the state's binding in the platform's storage,
+/// then go to the authorization endpoint. The cookie is set too, as the fallback.
+fn storage_put_page(redirect: &LoginRedirect, target: &str) -> Response {
+    let origin = redirect.url.origin().ascii_serialization();
+    let script = format!(
+        "{STORAGE_JS}\nltiStorage({{target: {target}, origin: {origin}}}, \
+         {{subject: \"lti.put_data\", key: {key}, value: {value}}}, \
+         function () {{ window.location.replace({url}); }});",
+        target = js_string(target),
+        origin = js_string(&origin),
+        key = js_string(&cookie_name(&redirect.state_id)),
+        value = js_string(&redirect.binding),
+        url = js_string(redirect.url.as_str()),
+    );
+    script_page(
+        "Signing in",
+        &format!(
+            "<p>Signing in… <a href=\"{}\">Continue</a> if nothing happens.</p>",
+            escape(redirect.url.as_str())
+        ),
+        &script,
+    )
+}
+
+/// Launch without the cookie, after a login that used platform storage: read the binding
+/// back from the platform's storage and post the launch again with it.
+async fn storage_get_page(
+    state: AppState,
+    login: &crate::launch::state::LoginState,
+    target: &str,
+    id_token: &str,
+    sealed_state: &str,
+) -> Response {
+    let platform = match state.store.platform(&login.platform_id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return failure_page(&LaunchFailure::new(
+                "PLATFORM_NOT_FOUND",
+                "platform",
+                "This LMS is not registered with the tool.",
+            ));
+        }
+        Err(e) => return failure_page(&LaunchFailure::from(e)),
+    };
+    let origin = match url::Url::parse(&platform.auth_endpoint) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => {
+            return failure_page(&LaunchFailure::new(
+                "PLATFORM_MISCONFIGURED",
+                "auth_endpoint",
+                "The LMS's authorization endpoint is not a valid URL.",
+            ));
+        }
+    };
+    let action = state.config.public_endpoint("/lti/launch");
+    let body = format!(
+        "<form id=\"relaunch\" method=\"post\" action=\"{action}\">\
+         <input type=\"hidden\" name=\"id_token\" value=\"{id_token}\">\
+         <input type=\"hidden\" name=\"state\" value=\"{state}\">\
+         <input type=\"hidden\" name=\"lti_storage_binding\" value=\"\"></form>\
+         <p id=\"msg\">Opening the tool…</p>",
+        action = escape(&action),
+        id_token = escape(id_token),
+        state = escape(sealed_state),
+    );
+    let script = format!(
+        "{STORAGE_JS}\nltiStorage({{target: {target}, origin: {origin}}}, \
+         {{subject: \"lti.get_data\", key: {key}}}, function (ok, value) {{\
+           var form = document.getElementById(\"relaunch\");\
+           if (ok && typeof value === \"string\") {{ form.lti_storage_binding.value = value; form.submit(); }}\
+           else {{ document.getElementById(\"msg\").textContent = \
+             \"Your browser blocked the sign-in data this tool needs inside the LMS. Open the tool in a new window from the LMS.\"; }}\
+         }});",
+        target = js_string(target),
+        origin = js_string(&origin),
+        key = js_string(&cookie_name(&login.id)),
+    );
+    script_page("Opening the tool", &body, &script)
 }

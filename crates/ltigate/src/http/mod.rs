@@ -4,11 +4,13 @@
 //! store or the protocol core and shapes the answer.
 
 pub mod admin;
+mod api;
 mod auth;
 pub mod error;
 mod extract;
 mod lti;
 mod ops;
+pub mod pages;
 
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ use tower::util::MapRequest;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyRing;
+use crate::launch::Launcher;
 use crate::secret::KeyHash;
 use crate::store::Store;
 
@@ -35,6 +38,7 @@ pub struct AppState {
     pub clock: Clock,
     pub api_keys: ApiKeys,
     pub admin_key: Option<KeyHash>,
+    pub launcher: Launcher,
 }
 
 /// The routes, without path normalisation (see [`app`]).
@@ -42,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.limits.max_body_bytes;
     Router::new()
         .merge(lti::routes())
+        .merge(api::routes())
         .merge(ops::routes())
         .nest("/admin", admin::routes())
         .layer(DefaultBodyLimit::max(body_limit))

@@ -31,7 +31,7 @@ fn kids(jwks: &JwkSet) -> Vec<String> {
 
 #[tokio::test]
 async fn rotation_publishes_first_signs_later_and_retires_last() {
-    crate::server::install_crypto_provider();
+    lti::install_crypto_provider();
     let (store, _dir) = temp_store().await;
     let clock = Clock::manual(1_000);
     let config = KeysConfig {
@@ -83,7 +83,7 @@ async fn rotation_publishes_first_signs_later_and_retires_last() {
 
 #[tokio::test]
 async fn the_published_key_verifies_what_the_signing_key_signs() {
-    crate::server::install_crypto_provider();
+    lti::install_crypto_provider();
     let (store, _dir) = temp_store().await;
     let clock = Clock::manual(1_000);
     ensure_key(&store, clock.now()).await.unwrap();
@@ -107,7 +107,7 @@ async fn the_published_key_verifies_what_the_signing_key_signs() {
 
 #[tokio::test]
 async fn a_cached_snapshot_is_served_until_the_refresh_interval() {
-    crate::server::install_crypto_provider();
+    lti::install_crypto_provider();
     let (store, _dir) = temp_store().await;
     let clock = Clock::manual(1_000);
     ensure_key(&store, clock.now()).await.unwrap();

@@ -112,7 +112,7 @@ fn auth_config_is_checked_per_method() {
 
 #[test]
 fn a_jwk_object_key_is_accepted() {
-    crate::server::install_crypto_provider();
+    lti::install_crypto_provider();
     let mut body = valid();
     body["authConfig"] = json!({"method": "JWK_KEY", "key": {
         "kty": "RSA", "e": "AQAB", "kid": "k1",

@@ -5,6 +5,7 @@
 //! never see SQL. Migrations are embedded and run at connect.
 
 mod keys;
+mod launches;
 mod platforms;
 
 use std::str::FromStr;
@@ -12,9 +13,10 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
 pub use keys::StoredKey;
+pub use launches::{LaunchWrite, LaunchWriteError, StoredLaunch};
 pub use platforms::{
     NewPlatform, Platform, PlatformFilter, PlatformKey, PlatformStatus, PlatformUpdate,
 };
@@ -93,11 +95,20 @@ impl Store {
     /// Deletes rows whose life is over at `now`; returns how many.
     pub async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
         // Retired keys are kept a week so `keys list` can show what happened.
-        let deleted = sqlx::query("DELETE FROM tool_keys WHERE retire_at <= $1")
+        let mut deleted = sqlx::query("DELETE FROM tool_keys WHERE retire_at <= $1")
             .bind(now - RETIRED_KEY_HISTORY_SECS)
             .execute(&self.pool)
             .await?
             .rows_affected();
+        for table in ["used_nonces", "launches"] {
+            deleted += sqlx::query(AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE expires_at <= $1"
+            )))
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        }
         Ok(deleted)
     }
 

@@ -25,6 +25,11 @@ pub struct TestGate {
 impl TestGate {
     /// Starts ltigate with the test admin and API keys, after `adjust` edits the config.
     pub async fn start(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_at(Clock::System, adjust).await
+    }
+
+    /// As `start`, reading time from `clock`.
+    pub async fn start_at(clock: Clock, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = format!("sqlite://{}", dir.path().join("gate.db").display());
         let mut config = Config {
@@ -35,9 +40,7 @@ impl TestGate {
             ..Config::default()
         };
         adjust(&mut config);
-        let server = Server::bind(config, Clock::System)
-            .await
-            .expect("server starts");
+        let server = Server::bind(config, clock).await.expect("server starts");
         let addr = server.local_addr().expect("bound");
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.run(async {
@@ -85,3 +88,5 @@ pub async fn expect_error(
     );
     body
 }
+
+pub mod lms;

@@ -1,0 +1,103 @@
+//! The app API (LTIAAS-compatible): the app reads the verified launch it was handed.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::AppState;
+use super::error::ApiError;
+use super::extract::ApiQuery;
+use crate::api_shape::{PlatformInfo, idtoken_json, raw_idtoken_json};
+use crate::secret::KeyHash;
+use crate::store::{Platform, StoredLaunch};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/idtoken", get(idtoken))
+}
+
+/// A launch the request proved it may read: `Authorization: LTIK-AUTH-V2 <API_KEY>:<LTIK>`.
+#[derive(Debug)]
+pub struct LaunchAuth {
+    pub launch: StoredLaunch,
+    pub platform: Platform,
+}
+
+impl FromRequestParts<AppState> for LaunchAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "MISSING_AUTHORIZATION",
+                    "Send Authorization: LTIK-AUTH-V2 <API_KEY>:<LTIK>.",
+                )
+            })?;
+        let (api_key, ltik) = header
+            .strip_prefix("LTIK-AUTH-V2 ")
+            .and_then(|creds| creds.trim().split_once(':'))
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "INVALID_AUTHORIZATION",
+                    "The Authorization header must be LTIK-AUTH-V2 <API_KEY>:<LTIK>.",
+                )
+            })?;
+        if !state.api_keys.accepts(api_key) {
+            return Err(ApiError::unauthorized(
+                "INVALID_API_KEY",
+                "The API key is not valid.",
+            ));
+        }
+        let invalid_ltik = || ApiError::unauthorized("INVALID_LTIK", "Invalid or expired ltik.");
+        let launch = state
+            .store
+            .launch(&KeyHash::of(ltik).to_stored(), state.clock.now())
+            .await?
+            .ok_or_else(invalid_ltik)?;
+        let platform = state
+            .store
+            .platform(&launch.platform_id)
+            .await?
+            .ok_or_else(invalid_ltik)?;
+        Ok(Self { launch, platform })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct IdtokenQuery {
+    raw: Option<String>,
+}
+
+/// `GET /api/idtoken`: the launch in LTIAAS's shape, or the raw claims with `?raw=true`.
+async fn idtoken(
+    State(_): State<AppState>,
+    auth: LaunchAuth,
+    ApiQuery(query): ApiQuery<IdtokenQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let claims: Map<String, Value> =
+        serde_json::from_str(&auth.launch.claims).map_err(|e| ApiError::internal(&e))?;
+    let raw = query
+        .raw
+        .as_deref()
+        .is_some_and(|r| r.eq_ignore_ascii_case("true") || r == "1");
+    if raw {
+        return Ok(Json(raw_idtoken_json(&claims)));
+    }
+    let platform = PlatformInfo {
+        id: &auth.platform.id,
+        issuer: &auth.platform.issuer,
+        client_id: &auth.platform.client_id,
+    };
+    Ok(Json(idtoken_json(
+        &claims,
+        &platform,
+        auth.launch.service_key.as_deref(),
+    )))
+}

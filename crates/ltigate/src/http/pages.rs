@@ -1,0 +1,111 @@
+//! HTML pages shown in the LMS frame: refusals, and the small scripts of the platform
+//! storage flow. Pages are frameable by the LMS (no X-Frame-Options) and never cached.
+
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+
+use crate::launch::LaunchFailure;
+use crate::secret::random_token;
+
+/// Escapes text for HTML element content and quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A JSON string literal safe inside a `<script>` element.
+pub fn js_string(text: &str) -> String {
+    serde_json::to_string(text)
+        .expect("a string serialises")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+fn page(status: StatusCode, csp: String, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:40rem;\
+         margin:2rem auto;padding:0 1rem;color:#222}}code{{background:#eee;padding:.1rem .3rem}}\
+         .muted{{color:#666;font-size:.9rem}}</style></head><body>{body}</body></html>",
+        title = escape(title)
+    );
+    (
+        status,
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (CACHE_CONTROL, "no-store".to_string()),
+            (CONTENT_SECURITY_POLICY, csp),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+/// A refused login or launch: what happened, what to do, the stable code and a request id.
+/// The same code and the failed check are logged with the id.
+pub fn failure_page(failure: &LaunchFailure) -> Response {
+    let request_id = random_token(9);
+    tracing::warn!(
+        code = failure.code,
+        check = failure.check,
+        request_id = %request_id,
+        "launch refused"
+    );
+    let body = format!(
+        "<h1>This tool could not be opened</h1><p>{message}</p><p>{advice}</p>\
+         <p class=\"muted\">Error code <code>{code}</code> · request <code>{request_id}</code></p>",
+        message = escape(&failure.message),
+        advice = escape(failure.advice()),
+        code = failure.code,
+    );
+    page(
+        failure.status(),
+        "default-src 'none'; style-src 'unsafe-inline'".into(),
+        "Launch failed",
+        &body,
+    )
+}
+
+/// A page that runs one inline script (and may post one form to ltigate itself).
+pub fn script_page(title: &str, body_html: &str, script: &str) -> Response {
+    let nonce = random_token(16);
+    let body = format!("{body_html}<script nonce=\"{nonce}\">{script}</script>");
+    page(
+        StatusCode::OK,
+        format!(
+            "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; form-action 'self'"
+        ),
+        title,
+        &body,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_neutralises_markup_and_script_breakouts() {
+        assert_eq!(
+            escape("<a href=\"x\">'&"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
+        assert_eq!(
+            js_string("</script><b>"),
+            "\"\\u003c/script\\u003e\\u003cb\\u003e\""
+        );
+    }
+}

@@ -1,0 +1,387 @@
+//! The LTI 1.3 launch: OIDC login initiation, id_token validation and the hand-off to the app.
+//!
+//! The flow is split so each step does one thing: [`Launcher::login`] finds the platform and
+//! seals a state; [`Launcher::launch`] opens the state, checks the browser binding, finds the
+//! platform key, lets the protocol core verify the token, then checks what needs the store
+//! (deployment, nonce replay) and stores the launch. Handlers only parse and render.
+
+mod failure;
+mod platform_keys;
+pub mod state;
+
+use std::sync::Arc;
+
+use lti::claims::MessageType;
+use lti::id_token::{Expectations, UnverifiedIdToken, verify};
+use lti::ids::{ClientId, Issuer, Nonce};
+use url::Url;
+
+pub use failure::LaunchFailure;
+pub use platform_keys::PlatformKeys;
+use state::{LoginState, StateSigner};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::secret::{KeyHash, random_token};
+use crate::store::{
+    LaunchWrite, LaunchWriteError, Platform, PlatformFilter, PlatformStatus, Store,
+};
+
+/// Parameters of a third-party initiated login (LTI Core §5.1.1, 1EdTech Security §5.1.1.1).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LoginRequest {
+    pub iss: Option<String>,
+    pub login_hint: Option<String>,
+    pub target_link_uri: Option<String>,
+    pub lti_message_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub lti_deployment_id: Option<String>,
+    pub lti_storage_target: Option<String>,
+}
+
+/// A login ready to go to the platform.
+#[derive(Debug)]
+pub struct LoginRedirect {
+    /// The platform's authorization endpoint with the OIDC request in its query.
+    pub url: Url,
+    pub state_id: String,
+    /// The value of the state's binding cookie (and platform storage entry).
+    pub binding: String,
+    pub storage_target: Option<String>,
+}
+
+/// A verified, stored launch for the app.
+#[derive(Debug)]
+pub struct Handoff {
+    /// Where to send the browser: the app URL with `ltik` in its query.
+    pub location: Url,
+    pub state_id: String,
+}
+
+/// What the browser proved it holds for the state.
+#[derive(Debug, Clone, Copy)]
+pub enum Binding<'a> {
+    /// The value of the state cookie, or of the platform storage entry.
+    Presented(&'a str),
+    None,
+}
+
+/// Runs logins and launches.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    store: Store,
+    keys: PlatformKeys,
+    signer: StateSigner,
+    clock: Clock,
+    config: Arc<Config>,
+}
+
+impl Launcher {
+    pub fn new(
+        store: Store,
+        keys: PlatformKeys,
+        signer: StateSigner,
+        clock: Clock,
+        config: Arc<Config>,
+    ) -> Self {
+        Self {
+            store,
+            keys,
+            signer,
+            clock,
+            config,
+        }
+    }
+
+    pub fn signer(&self) -> &StateSigner {
+        &self.signer
+    }
+
+    /// OIDC login initiation: find the platform, seal a state, build the auth request.
+    pub async fn login(&self, req: LoginRequest) -> Result<LoginRedirect, LaunchFailure> {
+        let missing = |name: &str| {
+            LaunchFailure::new(
+                "LOGIN_INVALID",
+                "login_params",
+                format!("The LMS's login request has no `{name}`."),
+            )
+        };
+        let iss = req.iss.as_deref().ok_or_else(|| missing("iss"))?;
+        let login_hint = req
+            .login_hint
+            .as_deref()
+            .ok_or_else(|| missing("login_hint"))?;
+        req.target_link_uri
+            .as_deref()
+            .ok_or_else(|| missing("target_link_uri"))?;
+        let platform = self.find_platform(iss, req.client_id.as_deref()).await?;
+        check_status(&platform)?;
+
+        let now = self.clock.now();
+        let state = LoginState {
+            id: random_token(16),
+            platform_id: platform.id.clone(),
+            nonce: random_token(16),
+            expires_at: now + self.config.launch.state_ttl.as_secs() as i64,
+            storage_target: req.lti_storage_target.clone().filter(|t| !t.is_empty()),
+        };
+        let mut url = Url::parse(&platform.auth_endpoint).map_err(|_| {
+            LaunchFailure::new(
+                "PLATFORM_MISCONFIGURED",
+                "auth_endpoint",
+                "The LMS's authorization endpoint is not a valid URL.",
+            )
+        })?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("scope", "openid")
+                .append_pair("response_type", "id_token")
+                .append_pair("response_mode", "form_post")
+                .append_pair("prompt", "none")
+                .append_pair("client_id", &platform.client_id)
+                .append_pair("redirect_uri", &self.config.public_endpoint("/lti/launch"))
+                .append_pair("login_hint", login_hint)
+                .append_pair("state", &self.signer.seal(&state))
+                .append_pair("nonce", &state.nonce);
+            if let Some(hint) = &req.lti_message_hint {
+                q.append_pair("lti_message_hint", hint);
+            }
+        }
+        Ok(LoginRedirect {
+            url,
+            binding: self.signer.binding(&state.id),
+            state_id: state.id,
+            storage_target: state.storage_target,
+        })
+    }
+
+    /// Opens a state without checking its binding (to decide how the browser proves it).
+    pub fn open_state(&self, sealed: Option<&str>) -> Result<LoginState, LaunchFailure> {
+        let sealed = sealed.filter(|s| !s.is_empty()).ok_or_else(|| {
+            LaunchFailure::new(
+                "STATE_MISSING",
+                "state",
+                "The launch carries no login state.",
+            )
+        })?;
+        self.signer.open(sealed, self.clock.now())
+    }
+
+    /// Validates an id_token answering `state` and stores the launch.
+    pub async fn launch(
+        &self,
+        state: &LoginState,
+        binding: Binding<'_>,
+        id_token: Option<&str>,
+    ) -> Result<Handoff, LaunchFailure> {
+        // The state is bound to the browser that started the login.
+        match binding {
+            Binding::Presented(value) if self.signer.check_binding(&state.id, value) => {}
+            Binding::Presented(_) => {
+                return Err(LaunchFailure::new(
+                    "STATE_MISMATCH",
+                    "state_binding",
+                    "The login state belongs to another browser session.",
+                ));
+            }
+            Binding::None => {
+                return Err(LaunchFailure::new(
+                    "STATE_NOT_BOUND",
+                    "state_binding",
+                    "The browser did not return the login cookie for this state.",
+                ));
+            }
+        }
+        let token = id_token.filter(|t| !t.is_empty()).ok_or_else(|| {
+            LaunchFailure::new(
+                "TOKEN_MISSING",
+                "id_token",
+                "The launch carries no id_token.",
+            )
+        })?;
+        let token = UnverifiedIdToken::parse(token)?;
+        let platform = self
+            .store
+            .platform(&state.platform_id)
+            .await?
+            .ok_or_else(platform_not_found)?;
+        check_status(&platform)?;
+        let key = self.keys.key_for(&platform, token.kid()).await?;
+        let now = self.clock.now();
+        let issuer = Issuer::new(platform.issuer.as_str());
+        let client_id = ClientId::new(platform.client_id.as_str());
+        let nonce = Nonce::new(state.nonce.as_str());
+        let verified = verify(
+            &token,
+            &key,
+            &Expectations {
+                issuer: &issuer,
+                client_id: &client_id,
+                nonce: &nonce,
+                now: u64::try_from(now).unwrap_or(0),
+                leeway_secs: self.config.launch.leeway.as_secs(),
+            },
+        )?;
+        let claims = verified.claims();
+        let deployment_id = claims.deployment_id().as_str();
+        let known = platform.deployment_ids.iter().any(|d| d == deployment_id);
+        if !known && !platform.allow_new_deployments {
+            return Err(LaunchFailure::new(
+                "DEPLOYMENT_UNKNOWN",
+                "deployment_id",
+                "The launch comes from a deployment that is not registered for this LMS.",
+            ));
+        }
+        let target = self.app_target(claims.message_type(), claims.target_link_uri())?;
+        let service_key = if claims.ags().is_some() || claims.nrps().is_some() {
+            Some(self.service_key(&platform, deployment_id, claims).await?)
+        } else {
+            None
+        };
+        let ltik = random_token(24);
+        let raw = serde_json::to_string(verified.raw()).expect("claims serialise");
+        let write = LaunchWrite {
+            nonce_hash: &KeyHash::of(&state.nonce).to_stored(),
+            nonce_expires_at: state.expires_at,
+            ltik_hash: &KeyHash::of(&ltik).to_stored(),
+            platform_id: &platform.id,
+            deployment_id,
+            record_deployment: !known,
+            claims: &raw,
+            service_key: service_key.as_deref(),
+            now,
+            expires_at: now + self.config.launch.ltik_ttl.as_secs() as i64,
+        };
+        match self.store.record_launch(&write).await {
+            Ok(()) => {}
+            Err(LaunchWriteError::NonceReplayed) => {
+                return Err(LaunchFailure::new(
+                    "NONCE_REPLAYED",
+                    "nonce",
+                    "This launch was already used.",
+                ));
+            }
+            Err(LaunchWriteError::Store(e)) => return Err(e.into()),
+        }
+        if !known {
+            tracing::info!(platform = %platform.id, "recorded a new deployment at first launch");
+        }
+        let mut location = target;
+        location.query_pairs_mut().append_pair("ltik", &ltik);
+        Ok(Handoff {
+            location,
+            state_id: state.id.clone(),
+        })
+    }
+
+    async fn find_platform(
+        &self,
+        iss: &str,
+        client_id: Option<&str>,
+    ) -> Result<Platform, LaunchFailure> {
+        if let Some(client_id) = client_id {
+            return self
+                .store
+                .platform_by_client(iss, client_id)
+                .await?
+                .ok_or_else(platform_not_found);
+        }
+        let mut candidates = self
+            .store
+            .platforms(&PlatformFilter {
+                issuer: Some(iss.to_owned()),
+                ..Default::default()
+            })
+            .await?;
+        match candidates.len() {
+            0 => Err(platform_not_found()),
+            1 => Ok(candidates.remove(0)),
+            _ => Err(LaunchFailure::new(
+                "CLIENT_ID_AMBIGUOUS",
+                "client_id",
+                "The LMS did not say which registration (client_id) this login is for, and it has several.",
+            )),
+        }
+    }
+
+    /// The app URL for this message: the configured URL, or the target_link_uri itself when
+    /// it points into the app (so deep links into the app keep their path and query).
+    fn app_target(
+        &self,
+        message_type: MessageType,
+        target_link_uri: Option<&Url>,
+    ) -> Result<Url, LaunchFailure> {
+        let configured = match message_type {
+            MessageType::DeepLinking => self.config.app.deep_linking_url.as_ref().or(self
+                .config
+                .app
+                .launch_url
+                .as_ref()),
+            _ => self.config.app.launch_url.as_ref(),
+        };
+        let base = configured.ok_or_else(|| {
+            LaunchFailure::new(
+                "APP_NOT_CONFIGURED",
+                "app_url",
+                "The tool has no app URL to hand the launch to (app.launch_url).",
+            )
+        })?;
+        Ok(match target_link_uri {
+            Some(t) if t.origin() == base.origin() => t.clone(),
+            _ => base.clone(),
+        })
+    }
+
+    /// The service key of the launch's context, derived from the server secret so every
+    /// launch in the context hands the app the same key.
+    async fn service_key(
+        &self,
+        platform: &Platform,
+        deployment_id: &str,
+        claims: &lti::claims::LaunchClaims,
+    ) -> Result<String, LaunchFailure> {
+        let context_id = claims.context().map(|c| c.id.as_str()).unwrap_or("");
+        let derive = |generation: i64| {
+            let input = format!(
+                "{}\0{deployment_id}\0{context_id}\0{generation}",
+                platform.id
+            );
+            self.signer.derive("service", &input)
+        };
+        let generation = self
+            .store
+            .service_key_generation(
+                &platform.id,
+                deployment_id,
+                context_id,
+                |g| KeyHash::of(&derive(g)).to_stored(),
+                self.clock.now(),
+            )
+            .await?;
+        Ok(derive(generation))
+    }
+}
+
+fn platform_not_found() -> LaunchFailure {
+    LaunchFailure::new(
+        "PLATFORM_NOT_FOUND",
+        "platform",
+        "This LMS is not registered with the tool.",
+    )
+}
+
+fn check_status(platform: &Platform) -> Result<(), LaunchFailure> {
+    match platform.status {
+        PlatformStatus::Active => Ok(()),
+        PlatformStatus::Pending => Err(LaunchFailure::new(
+            "PLATFORM_PENDING",
+            "platform_status",
+            "The LMS's registration is waiting for approval.",
+        )),
+        PlatformStatus::Inactive => Err(LaunchFailure::new(
+            "PLATFORM_INACTIVE",
+            "platform_status",
+            "The LMS's registration is turned off.",
+        )),
+    }
+}

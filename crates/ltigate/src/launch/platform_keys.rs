@@ -1,0 +1,175 @@
+//! The platforms' id_token signing keys: static keys parsed from the registration, and JWKS
+//! fetched from the platform and cached.
+//!
+//! A JWKS is cached for `ttl`. An unknown `kid` triggers a refetch, but at most once per
+//! `min_refetch` per JWKS URL, so a stream of tokens with made-up kids cannot make ltigate
+//! hammer the platform (or be used to hammer a third party).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lti::ids::Kid;
+use lti::jwk::{JwkSet, VerificationKey};
+
+use super::LaunchFailure;
+use crate::clock::{Clock, UnixTime};
+use crate::outbound::Outbound;
+use crate::store::{Platform, PlatformKey};
+
+/// Largest JWKS document accepted.
+const MAX_JWKS_BYTES: usize = 256 * 1024;
+
+#[derive(Debug)]
+struct CachedSet {
+    keys: HashMap<String, VerificationKey>,
+    fetched_at: UnixTime,
+}
+
+#[derive(Debug, Default)]
+struct UrlEntry {
+    set: Option<Arc<CachedSet>>,
+    last_attempt: Option<UnixTime>,
+    fetch_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Finds the key that must have signed a platform's id_token.
+#[derive(Debug, Clone)]
+pub struct PlatformKeys {
+    http: Outbound,
+    clock: Clock,
+    ttl: Duration,
+    min_refetch: Duration,
+    cache: Arc<Mutex<HashMap<String, UrlEntry>>>,
+}
+
+impl PlatformKeys {
+    pub fn new(http: Outbound, clock: Clock, ttl: Duration, min_refetch: Duration) -> Self {
+        Self {
+            http,
+            clock,
+            ttl,
+            min_refetch,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The key named by `kid` (required for a JWKS platform; optional for a static key).
+    pub async fn key_for(
+        &self,
+        platform: &Platform,
+        kid: Option<&Kid>,
+    ) -> Result<VerificationKey, LaunchFailure> {
+        match &platform.key {
+            PlatformKey::RsaPem(pem) => Ok(VerificationKey::from_rsa_pem(pem.as_bytes())?),
+            PlatformKey::Jwk(json) => {
+                let jwk = lti::jwk::Jwk::from_json(json.as_bytes())?;
+                if let (Some(want), Some(have)) = (kid, jwk.kid())
+                    && want != have
+                {
+                    return Err(unknown_kid());
+                }
+                Ok(VerificationKey::from_jwk(&jwk)?)
+            }
+            PlatformKey::JwkSet(url) => {
+                let kid = kid.ok_or_else(|| {
+                    LaunchFailure::new(
+                        "KID_MISSING",
+                        "kid",
+                        "The id_token does not name its signing key (kid).",
+                    )
+                })?;
+                self.from_set(url, kid).await
+            }
+        }
+    }
+
+    async fn from_set(&self, url: &str, kid: &Kid) -> Result<VerificationKey, LaunchFailure> {
+        if let Some(key) = self.cached(url, kid, true) {
+            return Ok(key);
+        }
+        // One fetch per URL at a time: concurrent launches wait for it, then look again.
+        let fetch_lock = self.entry(url, |e| e.fetch_lock.clone());
+        let _fetching = fetch_lock.lock().await;
+        if let Some(key) = self.cached(url, kid, true) {
+            return Ok(key);
+        }
+        let now = self.clock.now();
+        let may_fetch = self
+            .entry(url, |e| e.last_attempt)
+            .is_none_or(|t| now - t >= self.min_refetch.as_secs() as i64);
+        if !may_fetch {
+            // Stale or unknown kid, but fetched too recently: only what is cached.
+            return self.cached(url, kid, false).ok_or_else(unknown_kid);
+        }
+        self.entry(url, |e| e.last_attempt = Some(now));
+        match self.fetch(url, now).await {
+            Ok(fresh) => {
+                let key = fresh.keys.get(kid.as_str()).cloned();
+                self.entry(url, |e| e.set = Some(Arc::new(fresh)));
+                key.ok_or_else(unknown_kid)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    code = e.code,
+                    jwks = url,
+                    "platform JWKS fetch failed: {}",
+                    e.message
+                );
+                // A platform outage must not break launches whose key is still cached.
+                self.cached(url, kid, false).ok_or(e)
+            }
+        }
+    }
+
+    /// The cached key for `kid`; with `fresh`, only from a set younger than the TTL.
+    fn cached(&self, url: &str, kid: &Kid, fresh: bool) -> Option<VerificationKey> {
+        let now = self.clock.now();
+        let ttl = self.ttl.as_secs() as i64;
+        self.entry(url, |e| {
+            let set = e.set.as_ref()?;
+            if fresh && now - set.fetched_at >= ttl {
+                return None;
+            }
+            set.keys.get(kid.as_str()).cloned()
+        })
+    }
+
+    /// Runs `f` on the cache entry of `url` (created empty when missing).
+    fn entry<T>(&self, url: &str, f: impl FnOnce(&mut UrlEntry) -> T) -> T {
+        let mut cache = self.cache.lock().expect("cache lock");
+        f(cache.entry(url.to_owned()).or_default())
+    }
+
+    async fn fetch(&self, url: &str, now: UnixTime) -> Result<CachedSet, LaunchFailure> {
+        let body = self.http.get_json(url, MAX_JWKS_BYTES).await.map_err(|e| {
+            LaunchFailure::new(
+                "JWKS_UNAVAILABLE",
+                "jwks",
+                format!("The LMS's key set could not be fetched ({e})."),
+            )
+        })?;
+        let set = JwkSet::from_json(&body)?;
+        // Keys the tool cannot use (encryption keys, other algorithms) are skipped, not fatal.
+        let keys = set
+            .keys()
+            .iter()
+            .filter_map(|jwk| {
+                let kid = jwk.kid()?.as_str().to_owned();
+                VerificationKey::from_jwk(jwk).ok().map(|k| (kid, k))
+            })
+            .collect();
+        Ok(CachedSet {
+            keys,
+            fetched_at: now,
+        })
+    }
+}
+
+fn unknown_kid() -> LaunchFailure {
+    LaunchFailure::new(
+        "KID_UNKNOWN",
+        "kid",
+        "The id_token is signed with a key the LMS does not publish.",
+    )
+}

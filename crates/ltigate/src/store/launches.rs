@@ -1,0 +1,164 @@
+//! Launch records: used nonces, verified launches (by ltik hash), service keys, deployments
+//! recorded at first launch, and the server secrets nodes share.
+
+use super::{Store, StoreError};
+
+/// A verified launch as stored: the raw claims JSON and where it came from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredLaunch {
+    pub platform_id: String,
+    pub deployment_id: String,
+    pub claims: String,
+    pub service_key: Option<String>,
+    pub expires_at: i64,
+}
+
+/// Everything one launch writes, in one transaction.
+#[derive(Debug)]
+pub struct LaunchWrite<'a> {
+    pub nonce_hash: &'a str,
+    pub nonce_expires_at: i64,
+    pub ltik_hash: &'a str,
+    pub platform_id: &'a str,
+    pub deployment_id: &'a str,
+    /// Record this deployment for the platform (first launch of a new deployment).
+    pub record_deployment: bool,
+    pub claims: &'a str,
+    pub service_key: Option<&'a str>,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// Why a launch could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchWriteError {
+    #[error("nonce already used")]
+    NonceReplayed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for LaunchWriteError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl Store {
+    /// Consumes the nonce and stores the launch atomically: of any number of concurrent
+    /// submissions of one id_token, exactly one gets past the nonce insert.
+    pub async fn record_launch(&self, w: &LaunchWrite<'_>) -> Result<(), LaunchWriteError> {
+        let mut tx = self.pool.begin().await?;
+        let fresh = sqlx::query(
+            "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (nonce_hash) DO NOTHING",
+        )
+        .bind(w.nonce_hash)
+        .bind(w.nonce_expires_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if fresh == 0 {
+            return Err(LaunchWriteError::NonceReplayed);
+        }
+        if w.record_deployment {
+            sqlx::query(
+                "INSERT INTO deployments (platform_id, deployment_id, created_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT (platform_id, deployment_id) DO NOTHING",
+            )
+            .bind(w.platform_id)
+            .bind(w.deployment_id)
+            .bind(w.now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO launches (ltik_hash, platform_id, deployment_id, claims, service_key, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(w.ltik_hash)
+        .bind(w.platform_id)
+        .bind(w.deployment_id)
+        .bind(w.claims)
+        .bind(w.service_key)
+        .bind(w.now)
+        .bind(w.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The unexpired launch whose ltik hashes to `ltik_hash`.
+    pub async fn launch(
+        &self,
+        ltik_hash: &str,
+        now: i64,
+    ) -> Result<Option<StoredLaunch>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT platform_id, deployment_id, claims, service_key, expires_at FROM launches \
+             WHERE ltik_hash = $1 AND expires_at > $2",
+        )
+        .bind(ltik_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The generation of the service key of a context, creating it (generation 0) when new.
+    /// `key_hash_of` computes the stored hash for a generation.
+    pub async fn service_key_generation(
+        &self,
+        platform_id: &str,
+        deployment_id: &str,
+        context_id: &str,
+        key_hash_of: impl Fn(i64) -> String,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "INSERT INTO service_keys (platform_id, deployment_id, context_id, generation, \
+             key_hash, created_at) VALUES ($1, $2, $3, 0, $4, $5) \
+             ON CONFLICT (platform_id, deployment_id, context_id) DO NOTHING",
+        )
+        .bind(platform_id)
+        .bind(deployment_id)
+        .bind(context_id)
+        .bind(key_hash_of(0))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(sqlx::query_scalar(
+            "SELECT generation FROM service_keys \
+             WHERE platform_id = $1 AND deployment_id = $2 AND context_id = $3",
+        )
+        .bind(platform_id)
+        .bind(deployment_id)
+        .bind(context_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The named shared secret, created from `make` by the first node that asks.
+    pub async fn server_secret(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> String,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(make())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+}

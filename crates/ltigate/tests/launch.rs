@@ -1,0 +1,570 @@
+//! The LTI 1.3 launch end to end: ltigate and the LMS simulator over loopback.
+//! Every refusal asserts that no ltik was issued (see `Outcome::code`).
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
+
+mod common;
+
+use common::lms::{APP_DEEP_LINKING_URL, APP_LAUNCH_URL, CLIENT_ID, DEPLOYMENT_ID, Lms};
+use ltisim::{MessageType, Signing, Tamper};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const LTI: &str = "https://purl.imsglobal.org/spec/lti/claim/";
+
+fn claim(name: &str) -> String {
+    format!("{LTI}{name}")
+}
+
+#[tokio::test]
+async fn resource_link_launch_hands_off_to_the_app_and_the_app_reads_it() {
+    let lms = Lms::start().await;
+    let outcome = lms.do_launch(MessageType::ResourceLink).await;
+    let common::lms::Outcome::Handoff { location, ltik } = &outcome else {
+        panic!("refused: {outcome:?}");
+    };
+    assert!(
+        location.starts_with(&format!("{APP_LAUNCH_URL}?ltik=")),
+        "{location}"
+    );
+    assert!(ltik.len() >= 22, "at least 128 random bits");
+
+    let response = lms.idtoken(ltik, "").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["ltiVersion"], "1.3.0");
+    assert_eq!(body["platform"]["id"], lms.platform_id.as_str());
+    assert_eq!(body["platform"]["url"], lms.sim.issuer());
+    assert_eq!(body["platform"]["clientId"], CLIENT_ID);
+    assert_eq!(body["platform"]["deploymentId"], DEPLOYMENT_ID);
+    assert_eq!(body["launch"]["type"], "LtiResourceLinkRequest");
+    assert!(body["user"]["id"].as_str().is_some_and(|s| !s.is_empty()));
+    // The simulator's default launch carries AGS and NRPS claims.
+    assert_eq!(body["services"]["assignmentAndGrades"]["available"], true);
+    assert_eq!(body["services"]["namesAndRoles"]["available"], true);
+    let service_key = body["services"]["serviceKey"].as_str().unwrap().to_owned();
+
+    let raw: Value = lms.idtoken(ltik, "?raw=True").await.json().await.unwrap();
+    assert_eq!(raw["ltiVersion"], "1.3.0");
+    assert_eq!(raw[claim("deployment_id")], DEPLOYMENT_ID);
+    assert_eq!(raw["aud"], CLIENT_ID);
+
+    // A second launch in the same context gets a new ltik but the same service key.
+    let again = lms.do_launch(MessageType::ResourceLink).await;
+    assert_ne!(again.ltik(), ltik);
+    let body2: Value = lms.idtoken(again.ltik(), "").await.json().await.unwrap();
+    assert_eq!(body2["services"]["serviceKey"], service_key.as_str());
+}
+
+#[tokio::test]
+async fn deep_linking_request_goes_to_the_deep_linking_url() {
+    let lms = Lms::start().await;
+    let outcome = lms.do_launch(MessageType::DeepLinking).await;
+    let common::lms::Outcome::Handoff { location, ltik } = &outcome else {
+        panic!("refused: {outcome:?}");
+    };
+    assert!(location.starts_with(APP_DEEP_LINKING_URL), "{location}");
+    let body: Value = lms.idtoken(ltik, "").await.json().await.unwrap();
+    assert_eq!(body["launch"]["type"], "LtiDeepLinkingRequest");
+    assert_eq!(body["services"]["deepLinking"]["available"], true);
+}
+
+#[tokio::test]
+async fn anonymous_launch_and_empty_roles_are_accepted() {
+    let lms = Lms::start().await;
+    lms.sim
+        .set_tamper(Tamper::claims(json!({"sub": null, claim("roles"): []})));
+    let ltik = lms
+        .do_launch(MessageType::ResourceLink)
+        .await
+        .ltik()
+        .to_owned();
+    let body: Value = lms.idtoken(&ltik, "").await.json().await.unwrap();
+    assert_eq!(body["user"]["roles"], json!([]));
+    assert!(body["user"].get("id").is_none_or(Value::is_null));
+}
+
+#[tokio::test]
+async fn api_refuses_bad_credentials() {
+    let lms = Lms::start().await;
+    let ltik = lms
+        .do_launch(MessageType::ResourceLink)
+        .await
+        .ltik()
+        .to_owned();
+    let call = |auth: Option<String>| {
+        let mut request = lms.gate.client.get(lms.gate.url("//api/idtoken"));
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        request.send()
+    };
+    common::expect_error(call(None).await.unwrap(), 401, "MISSING_AUTHORIZATION").await;
+    common::expect_error(
+        call(Some(format!("Bearer {ltik}"))).await.unwrap(),
+        401,
+        "INVALID_AUTHORIZATION",
+    )
+    .await;
+    common::expect_error(
+        call(Some(format!("LTIK-AUTH-V2 wrong-key:{ltik}")))
+            .await
+            .unwrap(),
+        401,
+        "INVALID_API_KEY",
+    )
+    .await;
+    common::expect_error(
+        call(Some(format!(
+            "LTIK-AUTH-V2 {}:not-an-ltik",
+            common::API_KEY
+        )))
+        .await
+        .unwrap(),
+        401,
+        "INVALID_LTIK",
+    )
+    .await;
+    // Double slash from LTIAAS clients reaches the route.
+    let ok = call(Some(format!("LTIK-AUTH-V2 {}:{ltik}", common::API_KEY)))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
+
+/// One tampered claim or header per refusal the Security Framework requires.
+#[tokio::test]
+async fn every_bad_id_token_is_refused_with_its_own_code() {
+    let lms = Lms::start().await;
+    let cases: Vec<(&str, Tamper, &str)> = vec![
+        (
+            "alg none",
+            Tamper::signing(Signing::AlgNone),
+            "ALG_NOT_ALLOWED",
+        ),
+        (
+            "HS256 keyed with the public key",
+            Tamper::signing(Signing::Hs256WithPublicKeyPem),
+            "ALG_NOT_ALLOWED",
+        ),
+        (
+            "tampered signature",
+            Tamper::signing(Signing::CorruptSignature),
+            "SIGNATURE_INVALID",
+        ),
+        (
+            "foreign key with the platform's kid",
+            Tamper::signing(Signing::ForeignKey),
+            "SIGNATURE_INVALID",
+        ),
+        (
+            "key in a jwk header",
+            Tamper::signing(Signing::ForeignKey)
+                .with_header(json!({"jwk": {"kty": "RSA", "n": "AQAB", "e": "AQAB"}})),
+            "SIGNATURE_INVALID",
+        ),
+        (
+            "key URL in a jku header",
+            Tamper::signing(Signing::ForeignKey)
+                .with_header(json!({"jku": "http://127.0.0.1:9/jwks"})),
+            "SIGNATURE_INVALID",
+        ),
+        (
+            "missing kid",
+            Tamper::header(json!({"kid": null})),
+            "KID_MISSING",
+        ),
+        (
+            "unknown kid",
+            Tamper::header(json!({"kid": "no-such-key"})),
+            "KID_UNKNOWN",
+        ),
+        (
+            "expired",
+            Tamper::claims(json!({"exp": 1_000_000_000, "iat": 999_999_000})),
+            "TOKEN_EXPIRED",
+        ),
+        (
+            "iat in the future",
+            Tamper::claims(json!({"iat": 4_000_000_000u64, "exp": 4_000_000_300u64})),
+            "IAT_IN_FUTURE",
+        ),
+        (
+            "wrong aud",
+            Tamper::claims(json!({"aud": "someone-else"})),
+            "AUD_MISMATCH",
+        ),
+        (
+            "two audiences without azp",
+            Tamper::claims(json!({"aud": [CLIENT_ID, "other"], "azp": null})),
+            "AZP_MISSING",
+        ),
+        (
+            "wrong azp",
+            Tamper::claims(json!({"azp": "other"})),
+            "AZP_MISMATCH",
+        ),
+        (
+            "wrong iss",
+            Tamper::claims(json!({"iss": "https://evil.example"})),
+            "ISS_MISMATCH",
+        ),
+        (
+            "unknown deployment",
+            Tamper::claims(json!({claim("deployment_id"): "not-registered"})),
+            "DEPLOYMENT_UNKNOWN",
+        ),
+        (
+            "missing deployment",
+            Tamper::claims(json!({claim("deployment_id"): null})),
+            "DEPLOYMENT_ID_MISSING",
+        ),
+        (
+            "wrong version",
+            Tamper::claims(json!({claim("version"): "1.1"})),
+            "VERSION_INVALID",
+        ),
+        (
+            "missing version",
+            Tamper::claims(json!({claim("version"): null})),
+            "VERSION_MISSING",
+        ),
+        (
+            "missing message_type",
+            Tamper::claims(json!({claim("message_type"): null})),
+            "MESSAGE_TYPE_MISSING",
+        ),
+        (
+            "unsupported message_type",
+            Tamper::claims(json!({claim("message_type"): "LtiSubmissionReviewRequest"})),
+            "MESSAGE_TYPE_UNSUPPORTED",
+        ),
+        (
+            "resource link without id",
+            Tamper::claims(json!({claim("resource_link"): null})),
+            "RESOURCE_LINK_MISSING",
+        ),
+        (
+            "resource link without roles",
+            Tamper::claims(json!({claim("roles"): null})),
+            "ROLES_MISSING",
+        ),
+        (
+            "nonce of another login",
+            Tamper::claims(json!({"nonce": "some-other-nonce"})),
+            "NONCE_MISMATCH",
+        ),
+        (
+            "no nonce",
+            Tamper::claims(json!({"nonce": null})),
+            "NONCE_MISSING",
+        ),
+        (
+            "garbage token",
+            Tamper::signing(Signing::Raw("not.a.jwt".into())),
+            "TOKEN_MALFORMED",
+        ),
+        (
+            "oversized token",
+            Tamper::signing(Signing::Raw(format!(
+                "{}.{}.{}",
+                "a".repeat(40_000),
+                "b".repeat(30_000),
+                "c"
+            ))),
+            "TOKEN_TOO_LARGE",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, tamper, expected) in cases {
+        let code = lms.do_launch_until_error(tamper).await;
+        if code != expected {
+            failures.push(format!("{name}: expected {expected}, got {code}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[tokio::test]
+async fn deep_linking_without_sub_is_refused() {
+    let lms = Lms::start().await;
+    lms.sim.set_tamper(Tamper::claims(json!({"sub": null})));
+    let outcome = lms.do_launch(MessageType::DeepLinking).await;
+    assert_eq!(outcome.code(), "SUB_MISSING");
+}
+
+#[tokio::test]
+async fn replayed_id_token_is_refused() {
+    let lms = Lms::start().await;
+    let login = lms.login(MessageType::ResourceLink).await;
+    let form = lms.authorize(&login).await;
+    lms.post_launch(&form, login.cookie.as_deref()).await.ltik();
+    let replay = lms.post_launch(&form, login.cookie.as_deref()).await;
+    assert_eq!(replay.code(), "NONCE_REPLAYED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_simultaneous_submissions_give_exactly_one_launch() {
+    let lms = Lms::start().await;
+    let login = lms.login(MessageType::ResourceLink).await;
+    let form = lms.authorize(&login).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let request = lms
+            .gate
+            .client
+            .post(&form.action)
+            .form(&form.fields)
+            .header("cookie", login.cookie.clone().unwrap());
+        tasks.spawn(async move { common::lms::outcome(request.send().await.unwrap()).await });
+    }
+    let outcomes = tasks.join_all().await;
+    let accepted = outcomes
+        .iter()
+        .filter(|o| matches!(o, common::lms::Outcome::Handoff { .. }))
+        .count();
+    assert_eq!(accepted, 1, "{outcomes:?}");
+    for outcome in &outcomes {
+        if let common::lms::Outcome::Refused { code, .. } = outcome {
+            assert_eq!(code, "NONCE_REPLAYED");
+        }
+    }
+}
+
+#[tokio::test]
+async fn state_must_be_ours_and_bound_to_the_browser() {
+    let lms = Lms::start().await;
+    let login = lms.login(MessageType::ResourceLink).await;
+    let form = lms.authorize(&login).await;
+
+    let no_cookie = lms.post_launch(&form, None).await;
+    assert_eq!(no_cookie.code(), "STATE_NOT_BOUND");
+
+    let other_login = lms.login(MessageType::ResourceLink).await;
+    let wrong_cookie = other_login
+        .cookie
+        .as_deref()
+        .unwrap()
+        .split('=')
+        .nth(1)
+        .unwrap();
+    let name = login.cookie.as_deref().unwrap().split('=').next().unwrap();
+    let mismatched = lms
+        .post_launch(&form, Some(&format!("{name}={wrong_cookie}")))
+        .await;
+    assert_eq!(mismatched.code(), "STATE_MISMATCH");
+
+    let mut forged = common::lms::AuthResponse {
+        action: form.action.clone(),
+        fields: form.fields.clone(),
+    };
+    for (k, v) in &mut forged.fields {
+        if k == "state" {
+            v.push('x');
+        }
+    }
+    assert_eq!(
+        lms.post_launch(&forged, login.cookie.as_deref())
+            .await
+            .code(),
+        "STATE_INVALID"
+    );
+    forged.fields.retain(|(k, _)| k != "state");
+    assert_eq!(
+        lms.post_launch(&forged, login.cookie.as_deref())
+            .await
+            .code(),
+        "STATE_MISSING"
+    );
+    // The untouched launch still works afterwards: refusals consumed nothing.
+    lms.post_launch(&form, login.cookie.as_deref()).await.ltik();
+}
+
+#[tokio::test]
+async fn platform_oidc_error_is_shown() {
+    let lms = Lms::start().await;
+    let login = lms.login(MessageType::ResourceLink).await;
+    let form = common::lms::AuthResponse {
+        action: lms.gate.url("/lti/launch"),
+        fields: vec![
+            ("error".into(), "login_required".into()),
+            (
+                "error_description".into(),
+                "<script>alert(1)</script>".into(),
+            ),
+        ],
+    };
+    let response = lms
+        .gate
+        .client
+        .post(&form.action)
+        .form(&form.fields)
+        .send()
+        .await
+        .unwrap();
+    let html = response.text().await.unwrap();
+    assert!(html.contains("PLATFORM_ERROR"));
+    assert!(!html.contains("<script>alert"), "platform text is escaped");
+    drop(login);
+}
+
+#[tokio::test]
+async fn pending_inactive_and_unknown_platforms_cannot_launch() {
+    let lms = Lms::start().await;
+    let login = lms.login(MessageType::ResourceLink).await;
+    let form = lms.authorize(&login).await;
+    lms.gate
+        .admin(
+            Method::POST,
+            &format!("/admin/platforms/{}/deactivate", lms.platform_id),
+        )
+        .send()
+        .await
+        .unwrap();
+    // A launch in flight when the platform is turned off is refused too.
+    assert_eq!(
+        lms.post_launch(&form, login.cookie.as_deref()).await.code(),
+        "PLATFORM_INACTIVE"
+    );
+    let params = lms
+        .sim
+        .login_initiation_params(CLIENT_ID, MessageType::ResourceLink);
+    let response = lms
+        .gate
+        .client
+        .post(lms.gate.url("/lti/login"))
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        common::lms::outcome(response).await.code(),
+        "PLATFORM_INACTIVE"
+    );
+
+    let unknown = lms
+        .gate
+        .client
+        .get(
+            lms.gate
+                .url("/lti/login?iss=https%3A%2F%2Fnobody.example&login_hint=x&target_link_uri=x"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let outcome = common::lms::outcome(unknown).await;
+    assert_eq!(outcome.code(), "PLATFORM_NOT_FOUND");
+    let missing = lms
+        .gate
+        .client
+        .get(lms.gate.url("/lti/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(common::lms::outcome(missing).await.code(), "LOGIN_INVALID");
+}
+
+#[tokio::test]
+async fn a_pending_platform_cannot_launch() {
+    let lms = Lms::start().await;
+    // Pending is set by dynamic registration; here it is written through the CLI's store path.
+    let store = ltigate::store::Store::connect(&lms.gate.database_url)
+        .await
+        .unwrap();
+    let update = ltigate::store::PlatformUpdate {
+        status: Some(ltigate::store::PlatformStatus::Pending),
+        ..Default::default()
+    };
+    store
+        .update_platform(&lms.platform_id, &update, 0)
+        .await
+        .unwrap();
+    let params = lms
+        .sim
+        .login_initiation_params(CLIENT_ID, MessageType::ResourceLink);
+    let response = lms
+        .gate
+        .client
+        .post(lms.gate.url("/lti/login"))
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        common::lms::outcome(response).await.code(),
+        "PLATFORM_PENDING"
+    );
+}
+
+#[tokio::test]
+async fn new_deployments_are_recorded_when_allowed() {
+    let lms = Lms::start_with(json!({"deploymentIds": [], "allowNewDeployments": true})).await;
+    lms.do_launch(MessageType::ResourceLink).await.ltik();
+    let platform: Value = lms
+        .gate
+        .admin(
+            Method::GET,
+            &format!("/admin/platforms/{}", lms.platform_id),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(platform["deploymentIds"], json!([DEPLOYMENT_ID]));
+}
+
+#[tokio::test]
+async fn platform_key_rotation_is_followed_at_most_once_per_interval() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let clock = ltigate::clock::Clock::manual(now);
+    let lms = Lms::start_at(clock.clone(), json!({})).await;
+    lms.do_launch(MessageType::ResourceLink).await.ltik();
+    // The platform switches keys and drops the old one. The JWKS was fetched a moment ago,
+    // so the unknown kid may not trigger another fetch yet: a stream of made-up kids must
+    // not make ltigate hammer the platform.
+    lms.sim.rotate_keys_dropping_old();
+    assert_eq!(
+        lms.do_launch(MessageType::ResourceLink).await.code(),
+        "KID_UNKNOWN"
+    );
+    // Once the minimum interval has passed, the unknown kid refetches and the launch works.
+    clock.advance(
+        ltigate::config::LaunchConfig::default()
+            .jwks_min_refetch
+            .as_secs() as i64,
+    );
+    lms.do_launch(MessageType::ResourceLink).await.ltik();
+    // And the new key is cached: an unknown kid right after is refused without a refetch.
+    let code = lms
+        .do_launch_until_error(Tamper::header(json!({"kid": "made-up"})))
+        .await;
+    assert_eq!(code, "KID_UNKNOWN");
+    lms.do_launch(MessageType::ResourceLink).await.ltik();
+}
+
+#[tokio::test]
+async fn real_canvas_and_moodle_claim_sets_launch() {
+    for fixture in [
+        include_str!("../../../../shared/fixtures/platforms/canvas.json"),
+        include_str!("../../../../shared/fixtures/platforms/moodle.json"),
+        include_str!("../../../../shared/fixtures/platforms/spec-example.json"),
+    ] {
+        let doc: Value = serde_json::from_str(fixture).unwrap();
+        let claims = doc["id_token_claims"].clone();
+        let lms = Lms::start().await;
+        lms.sim.set_base_claims(claims.clone());
+        let outcome = lms.do_launch(MessageType::ResourceLink).await;
+        let body: Value = lms.idtoken(outcome.ltik(), "").await.json().await.unwrap();
+        assert_eq!(body["user"]["id"], claims["sub"], "{}", doc["platform"]);
+        assert_eq!(
+            body["launch"]["context"]["id"],
+            claims[claim("context")]["id"],
+            "{}",
+            doc["platform"]
+        );
+    }
+}
