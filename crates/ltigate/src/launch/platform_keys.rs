@@ -79,12 +79,12 @@ impl PlatformKeys {
                         "The id_token does not name its signing key (kid).",
                     )
                 })?;
-                self.from_set(url, kid).await
+                self.key_in_set(url, kid).await
             }
         }
     }
 
-    async fn from_set(&self, url: &str, kid: &Kid) -> Result<VerificationKey, LaunchFailure> {
+    async fn key_in_set(&self, url: &str, kid: &Kid) -> Result<VerificationKey, LaunchFailure> {
         if let Some(key) = self.cached(url, kid, true) {
             return Ok(key);
         }
