@@ -549,9 +549,9 @@ async fn platform_key_rotation_is_followed_at_most_once_per_interval() {
 #[tokio::test]
 async fn real_canvas_and_moodle_claim_sets_launch() {
     for fixture in [
-        include_str!("../../../../shared/fixtures/platforms/canvas.json"),
-        include_str!("../../../../shared/fixtures/platforms/moodle.json"),
-        include_str!("../../../../shared/fixtures/platforms/spec-example.json"),
+        include_str!("../../ltisim/fixtures/canvas.json"),
+        include_str!("../../ltisim/fixtures/moodle.json"),
+        include_str!("../../ltisim/fixtures/spec-example.json"),
     ] {
         let doc: Value = serde_json::from_str(fixture).unwrap();
         let claims = doc["id_token_claims"].clone();

@@ -4,9 +4,9 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 
-const CANVAS: &str = include_str!("../../../../../shared/fixtures/platforms/canvas.json");
-const MOODLE: &str = include_str!("../../../../../shared/fixtures/platforms/moodle.json");
-const SPEC: &str = include_str!("../../../../../shared/fixtures/platforms/spec-example.json");
+const CANVAS: &str = include_str!("../../../ltisim/fixtures/canvas.json");
+const MOODLE: &str = include_str!("../../../ltisim/fixtures/moodle.json");
+const SPEC: &str = include_str!("../../../ltisim/fixtures/spec-example.json");
 
 const PLATFORM: PlatformInfo<'static> = PlatformInfo {
     id: "pl_0c41aa08",

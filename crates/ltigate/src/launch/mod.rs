@@ -239,7 +239,8 @@ impl Launcher {
             None
         };
         let ltik = random_token(24);
-        let raw = serde_json::to_string(verified.raw()).expect("claims serialise");
+        // The payload exactly as signed: nothing to re-serialise.
+        let raw = verified.raw_json();
         let write = LaunchWrite {
             nonce_hash: &KeyHash::of(&state.nonce).to_stored(),
             nonce_expires_at: state.expires_at,
@@ -247,7 +248,7 @@ impl Launcher {
             platform_id: &platform.id,
             deployment_id,
             record_deployment: !known,
-            claims: &raw,
+            claims: raw,
             service_key: service_key.as_deref(),
             now,
             expires_at: now + self.config.launch.ltik_ttl.as_secs() as i64,

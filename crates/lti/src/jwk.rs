@@ -1,0 +1,298 @@
+//! Platform keys: the algorithm allowlist, JWK sets, and keys ready to verify an id_token.
+//!
+//! A platform publishes its keys as a JWK set (fetched by the server: this module never does
+//! I/O), or an admin pastes one JWK or one RSA public key PEM. This module turns any of those into
+//! a [`VerificationKey`] that remembers its key family and the algorithm the key declares, so
+//! [`crate::id_token::verify`] can refuse a token whose header algorithm does not fit the key.
+//!
+//! Parsing is liberal where real key sets differ: `alg` and `use` are optional (LMS key sets
+//! often omit `alg`), and a key set entry this module cannot read (an unknown `kty`, a
+//! malformed member) is skipped instead of failing the whole set. Building a key is strict: only
+//! RSA keys of at least 2048 bits and EC P-256 keys are accepted.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::DecodingKey;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::error::LaunchError;
+use crate::ids::Kid;
+
+/// The JWS algorithms this crate accepts for id_tokens: the allowlist is this type.
+///
+/// LTI Security Framework 1.0 §6.1: "the Platform MUST use RSA keys ... RS256 as the
+/// signature algorithm"; RS384, RS512 and ES256 are accepted for platforms that use them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+}
+
+impl Algorithm {
+    /// The allowed algorithm named by a JOSE `alg` value, if any. `none`, HS*, PS* and every
+    /// other name give `None`.
+    pub fn from_jose(name: &str) -> Option<Self> {
+        match name {
+            "RS256" => Some(Self::RS256),
+            "RS384" => Some(Self::RS384),
+            "RS512" => Some(Self::RS512),
+            "ES256" => Some(Self::ES256),
+            _ => None,
+        }
+    }
+
+    /// The JOSE `alg` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::RS384 => "RS384",
+            Self::RS512 => "RS512",
+            Self::ES256 => "ES256",
+        }
+    }
+
+    /// The key family that can verify this algorithm.
+    pub fn family(self) -> KeyFamily {
+        match self {
+            Self::RS256 | Self::RS384 | Self::RS512 => KeyFamily::Rsa,
+            Self::ES256 => KeyFamily::EcP256,
+        }
+    }
+
+    pub(crate) fn to_jwt(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Self::RS256 => jsonwebtoken::Algorithm::RS256,
+            Self::RS384 => jsonwebtoken::Algorithm::RS384,
+            Self::RS512 => jsonwebtoken::Algorithm::RS512,
+            Self::ES256 => jsonwebtoken::Algorithm::ES256,
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of public key, which decides the algorithms it can verify.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyFamily {
+    /// RSA: RS256, RS384, RS512.
+    Rsa,
+    /// EC on the P-256 curve: ES256.
+    EcP256,
+}
+
+/// One JSON Web Key (RFC 7517) as a platform publishes it: only the members needed to verify a
+/// signature are read, every other member is ignored.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Jwk {
+    kty: Option<String>,
+    kid: Option<Kid>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    key_use: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+impl Jwk {
+    /// Reads one JWK from JSON (an admin's pasted `JWK_KEY`).
+    pub fn from_json(json: &[u8]) -> Result<Self, LaunchError> {
+        serde_json::from_slice(json).map_err(|_| LaunchError::KeyUnsupported {
+            reason: "not a JSON Web Key",
+        })
+    }
+
+    /// The key id, when the key has one.
+    pub fn kid(&self) -> Option<&Kid> {
+        self.kid.as_ref()
+    }
+
+    /// The algorithm the key declares (`alg`), when it declares one.
+    pub fn alg(&self) -> Option<&str> {
+        self.alg.as_deref()
+    }
+
+    fn is_for_signing(&self) -> bool {
+        self.key_use.as_deref().is_none_or(|u| u == "sig")
+    }
+}
+
+/// A JWK set (`{"keys": [...]}`) as served at a platform's `jwks_uri`.
+#[derive(Clone, Debug)]
+pub struct JwkSet {
+    keys: Vec<Jwk>,
+}
+
+impl JwkSet {
+    /// Reads a key set document; entries that are not readable keys are skipped.
+    pub fn from_json(json: &[u8]) -> Result<Self, LaunchError> {
+        serde_json::from_slice(json).map_err(|_| LaunchError::JwksInvalid)
+    }
+
+    /// The readable keys, in document order.
+    pub fn keys(&self) -> &[Jwk] {
+        &self.keys
+    }
+
+    /// The first signing key (`use` absent or `sig`) with this key id.
+    pub fn find(&self, kid: &Kid) -> Option<&Jwk> {
+        self.keys
+            .iter()
+            .find(|k| k.kid.as_ref() == Some(kid) && k.is_for_signing())
+    }
+}
+
+impl<'de> Deserialize<'de> for JwkSet {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Document {
+            keys: Vec<Value>,
+        }
+        let document = Document::deserialize(deserializer)?;
+        let keys = document
+            .keys
+            .into_iter()
+            .filter_map(|entry| Jwk::deserialize(entry).ok())
+            .collect();
+        Ok(Self { keys })
+    }
+}
+
+/// A platform public key ready to verify id_tokens.
+#[derive(Clone)]
+pub struct VerificationKey {
+    family: KeyFamily,
+    declared_alg: Option<Algorithm>,
+    key: DecodingKey,
+}
+
+/// RSA moduli shorter than this are refused (2048 bits, as the signature backend requires).
+const MIN_RSA_MODULUS_BYTES: usize = 256;
+/// Length of one P-256 coordinate.
+const P256_COORDINATE_BYTES: usize = 32;
+
+impl VerificationKey {
+    /// Builds a key from a JWK: `kty` RSA (`n`, `e`) or EC (`crv` P-256, `x`, `y`). A key whose
+    /// `use` is not `sig`, or whose `alg` is outside the allowlist or does not fit its `kty`, is
+    /// refused with `KEY_UNSUPPORTED`.
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self, LaunchError> {
+        if !jwk.is_for_signing() {
+            return Err(unsupported("key use is not sig"));
+        }
+        let declared_alg = match jwk.alg.as_deref() {
+            None => None,
+            Some(name) => Some(
+                Algorithm::from_jose(name).ok_or(unsupported("key alg is not in the allowlist"))?,
+            ),
+        };
+        let (family, key) = match jwk.kty.as_deref() {
+            Some("RSA") => (KeyFamily::Rsa, rsa_from_components(jwk)?),
+            Some("EC") => (KeyFamily::EcP256, ec_from_components(jwk)?),
+            _ => return Err(unsupported("key type is not RSA or EC")),
+        };
+        if declared_alg.is_some_and(|alg| alg.family() != family) {
+            return Err(unsupported("key alg does not fit the key type"));
+        }
+        Ok(Self {
+            family,
+            declared_alg,
+            key,
+        })
+    }
+
+    /// Builds an RSA key from a PEM public key (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`),
+    /// for platforms registered with one static key.
+    pub fn from_rsa_pem(pem: &[u8]) -> Result<Self, LaunchError> {
+        let key =
+            DecodingKey::from_rsa_pem(pem).map_err(|_| unsupported("not an RSA public key PEM"))?;
+        Ok(Self {
+            family: KeyFamily::Rsa,
+            declared_alg: None,
+            key,
+        })
+    }
+
+    /// The key family.
+    pub fn family(&self) -> KeyFamily {
+        self.family
+    }
+
+    /// The algorithm the key declared, if any.
+    pub fn declared_alg(&self) -> Option<Algorithm> {
+        self.declared_alg
+    }
+
+    /// Whether this key may verify a token signed with `alg`: same family, and the declared
+    /// algorithm when there is one.
+    pub fn accepts(&self, alg: Algorithm) -> bool {
+        alg.family() == self.family && self.declared_alg.is_none_or(|declared| declared == alg)
+    }
+
+    pub(crate) fn decoding_key(&self) -> &DecodingKey {
+        &self.key
+    }
+}
+
+impl fmt::Debug for VerificationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerificationKey")
+            .field("family", &self.family)
+            .field("declared_alg", &self.declared_alg)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unsupported(reason: &'static str) -> LaunchError {
+    LaunchError::KeyUnsupported { reason }
+}
+
+fn decode_member(value: Option<&str>, reason: &'static str) -> Result<Vec<u8>, LaunchError> {
+    value
+        .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
+        .filter(|bytes| !bytes.is_empty())
+        .ok_or(unsupported(reason))
+}
+
+fn rsa_from_components(jwk: &Jwk) -> Result<DecodingKey, LaunchError> {
+    let n = decode_member(jwk.n.as_deref(), "RSA key without a valid n")?;
+    let e = decode_member(jwk.e.as_deref(), "RSA key without a valid e")?;
+    let significant = n.iter().skip_while(|b| **b == 0).count();
+    if significant < MIN_RSA_MODULUS_BYTES {
+        return Err(unsupported("RSA key shorter than 2048 bits"));
+    }
+    Ok(DecodingKey::from_rsa_raw_components(&n, &e))
+}
+
+fn ec_from_components(jwk: &Jwk) -> Result<DecodingKey, LaunchError> {
+    if jwk.crv.as_deref() != Some("P-256") {
+        return Err(unsupported("EC key not on the P-256 curve"));
+    }
+    let x = decode_member(jwk.x.as_deref(), "EC key without a valid x")?;
+    let y = decode_member(jwk.y.as_deref(), "EC key without a valid y")?;
+    if x.len() != P256_COORDINATE_BYTES || y.len() != P256_COORDINATE_BYTES {
+        return Err(unsupported("EC key coordinates are not 32 bytes"));
+    }
+    let mut point = Vec::with_capacity(1 + 2 * P256_COORDINATE_BYTES);
+    point.push(0x04);
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    Ok(DecodingKey::from_ec_der(&point))
+}
+
+#[cfg(test)]
+mod tests;
