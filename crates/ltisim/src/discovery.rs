@@ -1,18 +1,20 @@
-//! The platform's OpenID configuration, in the shape LTI Dynamic Registration 1.0 §3.4
-//! gives it (OpenID Connect Discovery plus the LTI platform configuration claim).
+//! The default profile's OpenID configuration, in the shape LTI Dynamic Registration 1.0
+//! §3.4 gives it (OpenID Connect Discovery plus the LTI platform configuration claim).
+//! The other profiles serve their fixture's document (see [`crate::profile`]).
 
 use crate::platform::Platform;
 use serde_json::{Value, json};
 
 pub(crate) fn openid_configuration(platform: &Platform) -> Value {
+    let endpoints = platform.endpoints();
     json!({
         "issuer": platform.issuer(),
-        "authorization_endpoint": platform.url("/auth"),
-        "token_endpoint": platform.url("/token"),
+        "authorization_endpoint": platform.url(endpoints.authorization),
+        "token_endpoint": platform.url(endpoints.token),
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
-        "jwks_uri": platform.url("/jwks"),
-        "registration_endpoint": platform.url("/register"),
+        "jwks_uri": platform.url(endpoints.jwks),
+        "registration_endpoint": platform.url(endpoints.registration),
         "scopes_supported": [
             "openid",
             "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",

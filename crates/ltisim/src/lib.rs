@@ -7,7 +7,15 @@
 //! wrong on one side cannot pass because the other side makes the same mistake.
 //!
 //! What it does:
+//! - imitates a platform [`Profile`] (its own, or Canvas, Moodle or the Dynamic
+//!   Registration spec's example, from the real documents in `fixtures/`): URL structure,
+//!   OpenID configuration, launch claim set and registration exchange;
 //! - serves an OpenID / LTI platform configuration and a JWKS, with key rotation on demand;
+//! - is the platform side of LTI Dynamic Registration 1.0: hands out single-use,
+//!   expiring registration tokens ([`Simulator::registration_start`]), validates the
+//!   tool's registration like a strict platform, registers it (so it can launch at once)
+//!   and answers in the imitated platform's shape; both endpoints misbehave on request
+//!   ([`Failure`]) for the tool's refusal tests;
 //! - starts third-party initiated logins ([`Simulator::login_initiation_params`], or the
 //!   course page at `GET /launch` for a browser) and answers the OIDC authorization
 //!   request at `/auth` like a strict platform, form-posting a signed id_token;
@@ -18,7 +26,7 @@
 //!
 //! What it is not: a secure or persistent LMS. State lives in memory, there are no users
 //! or sessions (whoever loads the course page launches as the template's user), and the
-//! token, registration, AGS, NRPS and deep-linking-return endpoints answer 501 for now.
+//! token, AGS, NRPS and deep-linking-return endpoints answer 501 for now.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -41,16 +49,21 @@
 mod claims;
 mod course_page;
 mod discovery;
+mod failure;
 mod hints;
 mod html;
 mod keys;
 mod platform;
+mod profile;
+mod registration;
 mod routes;
 mod tamper;
 mod token;
 mod tool;
 
+pub use failure::{ConfigurationFailure, Failure, RegistrationFailure};
 pub use html::form_fields;
+pub use profile::Profile;
 pub use tamper::{Signing, Tamper};
 pub use tool::{MessageType, Storage, Tool};
 
@@ -59,6 +72,7 @@ use serde_json::Value;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -78,6 +92,7 @@ struct Running {
 impl fmt::Debug for Simulator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Simulator")
+            .field("profile", &self.profile())
             .field("base_url", &self.base_url())
             .field("issuer", &self.issuer())
             .field("kid", &self.current_kid())
@@ -86,16 +101,26 @@ impl fmt::Debug for Simulator {
 }
 
 impl Simulator {
-    /// Starts on an ephemeral port of 127.0.0.1.
+    /// Starts the default profile on an ephemeral port of 127.0.0.1.
     pub async fn start() -> std::io::Result<Self> {
-        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+        Self::start_with(Profile::Default).await
     }
 
-    /// Starts on `addr`, serving in a tokio task.
+    /// Starts imitating `profile` on an ephemeral port of 127.0.0.1.
+    pub async fn start_with(profile: Profile) -> std::io::Result<Self> {
+        Self::start_on_with(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), profile).await
+    }
+
+    /// Starts the default profile on `addr`, serving in a tokio task.
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        Self::start_on_with(addr, Profile::Default).await
+    }
+
+    /// Starts imitating `profile` on `addr`, serving in a tokio task.
+    pub async fn start_on_with(addr: SocketAddr, profile: Profile) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
-        let platform = Arc::new(Platform::new(base_url));
+        let platform = Arc::new(Platform::new(base_url, profile));
         let app = routes::router(Arc::clone(&platform));
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -120,40 +145,136 @@ impl Simulator {
         &self.running.platform
     }
 
+    /// The platform this simulator imitates.
+    pub fn profile(&self) -> Profile {
+        self.platform().profile()
+    }
+
     /// `http://127.0.0.1:PORT`
     pub fn base_url(&self) -> String {
         self.platform().base_url().to_owned()
     }
 
-    /// The `iss` of every id_token; the base URL unless changed with [`Self::set_issuer`].
+    /// The `iss` of every id_token and of the OpenID configuration: the base URL (Moodle:
+    /// base + `/moodle`, an issuer with a path) unless changed with [`Self::set_issuer`].
     pub fn issuer(&self) -> String {
         self.platform().issuer()
     }
 
-    /// Changes the issuer (e.g. to a Moodle-style issuer with a path, or a hosted-Canvas
-    /// issuer on another host). Endpoints stay on the base URL.
+    /// Changes the issuer (e.g. to a hosted-Canvas issuer on another host), in the
+    /// id_tokens and the served configuration. Endpoints stay where they are.
     pub fn set_issuer(&self, issuer: impl Into<String>) {
         self.platform().set_issuer(issuer.into());
     }
 
-    /// The OIDC authorization endpoint, base + `/auth`.
+    /// The OIDC authorization endpoint: base + `/auth` (Canvas
+    /// `/api/lti/authorize_redirect`, Moodle `/moodle/mod/lti/auth.php`, spec example
+    /// `/connect/authorize`).
     pub fn authorization_endpoint(&self) -> String {
-        self.platform().url("/auth")
+        self.platform()
+            .url(self.platform().endpoints().authorization)
     }
 
-    /// base + `/jwks`
+    /// The JWKS: base + `/jwks` (Canvas `/api/lti/security/jwks`, Moodle
+    /// `/moodle/mod/lti/certs.php`, spec example `/jwks.json`).
     pub fn jwks_uri(&self) -> String {
-        self.platform().url("/jwks")
+        self.platform().url(self.platform().endpoints().jwks)
     }
 
-    /// base + `/token` (answers 501 for now).
+    /// The token endpoint, answering 501 for now: base + `/token` (Canvas
+    /// `/login/oauth2/token`, Moodle `/moodle/mod/lti/token.php`, spec example
+    /// `/connect/token`).
     pub fn token_endpoint(&self) -> String {
-        self.platform().url("/token")
+        self.platform().url(self.platform().endpoints().token)
     }
 
-    /// base + `/.well-known/openid-configuration`
+    /// The Dynamic Registration endpoint (POST): base + `/register` (Canvas
+    /// `/api/lti/registrations`, Moodle `/moodle/mod/lti/openid-registration.php`, spec
+    /// example `/connect/register`).
+    pub fn registration_endpoint(&self) -> String {
+        self.platform()
+            .url(self.platform().endpoints().registration)
+    }
+
+    /// Where the OpenID configuration is served: base +
+    /// `/.well-known/openid-configuration` (default and spec example; Canvas
+    /// `/api/lti/security/openid-configuration`, Moodle
+    /// `/moodle/mod/lti/openid-configuration.php`). Without a registration token; see
+    /// [`Self::registration_start`] for the URL an LMS hands a tool.
     pub fn openid_configuration_url(&self) -> String {
-        self.platform().url("/.well-known/openid-configuration")
+        self.platform()
+            .url(self.platform().endpoints().configuration)
+    }
+
+    /// The OpenID configuration exactly as served (patch included).
+    pub fn openid_configuration(&self) -> Value {
+        self.platform().openid_configuration()
+    }
+
+    /// Serves a variant of the OpenID configuration: `patch` (RFC 7396 JSON merge patch)
+    /// is applied to the document on every GET, e.g. `{"issuer": "https://elsewhere"}` or
+    /// `{"jwks_uri": null}` to remove a member. `Value::Null` (or `{}`) serves the
+    /// original again.
+    pub fn set_openid_configuration_patch(&self, patch: Value) {
+        self.platform().set_configuration_patch(patch);
+    }
+
+    /// Starts a Dynamic Registration as the LMS does when the admin enters the tool's
+    /// registration URL: returns the `openid_configuration` URL to hand the tool and,
+    /// `with_token`, a fresh registration token (single use, valid for one hour unless
+    /// changed with [`Self::set_registration_token_lifetime`]).
+    ///
+    /// Per profile: Canvas's URL carries `?registration_token=<token>` and its
+    /// configuration GET also needs the token as Bearer (401 without); its token is a
+    /// signed JWT. Moodle's configuration is public and its token a JWT whose `sub` is the
+    /// client_id it will assign. Default and spec example: an opaque token. Without a
+    /// token, the default and spec-example profiles accept one registration without
+    /// Authorization; Canvas and Moodle refuse it (401).
+    pub fn registration_start(&self, with_token: bool) -> (String, Option<String>) {
+        self.platform().registration_start(with_token)
+    }
+
+    /// The URL the LMS opens to start a registration: `tool_registration_url` (e.g.
+    /// `https://tool/lti/register`) with the `openid_configuration` and, `with_token`,
+    /// `registration_token` query parameters of a fresh [`Self::registration_start`].
+    pub fn registration_initiation_url(
+        &self,
+        tool_registration_url: &str,
+        with_token: bool,
+    ) -> String {
+        let (configuration, token) = self.registration_start(with_token);
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("openid_configuration", &configuration);
+        if let Some(token) = &token {
+            query.append_pair("registration_token", token);
+        }
+        let separator = if tool_registration_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{tool_registration_url}{separator}{}", query.finish())
+    }
+
+    /// How long registration tokens issued from now on are valid (default one hour).
+    pub fn set_registration_token_lifetime(&self, lifetime: Duration) {
+        self.platform().set_registration_token_lifetime(lifetime);
+    }
+
+    /// Every registration request body received so far, in order, whether accepted or
+    /// not (a body that is not JSON is kept as a JSON string).
+    pub fn registrations(&self) -> Vec<Value> {
+        self.platform().registrations()
+    }
+
+    /// Makes the configuration GET misbehave (`None` to stop).
+    pub fn set_configuration_failure(&self, failure: impl Into<Option<Failure>>) {
+        self.platform().set_configuration_failure(failure.into());
+    }
+
+    /// Makes the registration POST misbehave (`None` to stop).
+    pub fn set_registration_failure(&self, failure: impl Into<Option<Failure>>) {
+        self.platform().set_registration_failure(failure.into());
     }
 
     /// The course page that launches `client_id` in an iframe (see `GET /launch`).
@@ -191,7 +312,15 @@ impl Simulator {
         self.platform().add_tool(tool);
     }
 
-    /// Replaces the launch claim template, e.g. with a fixture's `id_token_claims`. The
+    /// The tool registered under `client_id` (by [`Self::add_tool`] or by Dynamic
+    /// Registration: its deployment_id is the one launches carry, even when the
+    /// registration response did not tell the tool).
+    pub fn tool(&self, client_id: &str) -> Option<Tool> {
+        self.platform().tool(client_id)
+    }
+
+    /// Replaces the launch claim template (by default the profile's: the fixture's
+    /// `id_token_claims` with its URLs moved onto this simulator). The
     /// platform still sets iss, aud (keeping the template's string or array shape), azp
     /// (only when the template has one), sub (from the login), nonce, iat, exp,
     /// deployment_id, target_link_uri and message_type; a template without `sub` gives

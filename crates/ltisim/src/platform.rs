@@ -2,21 +2,25 @@
 //! operations the HTTP routes and the Rust API share.
 
 use crate::claims::{self, Launch};
+use crate::failure::Failure;
 use crate::hints::{HintSigner, random_bytes};
 use crate::keys::{KeyRing, SigningKey};
+use crate::profile::{Endpoints, Profile, authority};
+use crate::registration::{self, Ids, Presented, RefusalKind, Refused, Tokens};
 use crate::tamper::{Tamper, merge_patch};
 use crate::token::{self, TokenKeys};
 use crate::tool::{MessageType, Tool};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Everything one simulated LMS knows.
 pub(crate) struct Platform {
     base_url: String,
+    profile: Profile,
     issuer: RwLock<String>,
     keys: RwLock<KeyRing>,
     foreign_key: OnceLock<SigningKey>,
@@ -24,24 +28,60 @@ pub(crate) struct Platform {
     claims_template: RwLock<Value>,
     tamper: RwLock<Tamper>,
     hints: HintSigner,
+    registry: RwLock<Registry>,
+    /// RFC 7396 merge patch applied to the served OpenID configuration.
+    configuration_patch: RwLock<Value>,
+    configuration_failure: RwLock<Option<Failure>>,
+    registration_failure: RwLock<Option<Failure>>,
+}
+
+/// Dynamic Registration state.
+struct Registry {
+    tokens: Tokens,
+    token_lifetime: Duration,
+    /// Every registration request body received, in order.
+    received: Vec<Value>,
+    /// Registrations granted so far.
+    granted: u64,
 }
 
 impl Platform {
-    pub(crate) fn new(base_url: String) -> Self {
+    pub(crate) fn new(base_url: String, profile: Profile) -> Self {
+        let claims = profile
+            .id_token_claims(&base_url)
+            .unwrap_or_else(|| claims::default_template(&base_url));
         Self {
-            issuer: RwLock::new(base_url.clone()),
+            issuer: RwLock::new(format!("{base_url}{}", profile.endpoints().site)),
             keys: RwLock::new(KeyRing::new(SigningKey::generate())),
             foreign_key: OnceLock::new(),
             tools: RwLock::new(HashMap::new()),
-            claims_template: RwLock::new(claims::default_template(&base_url)),
+            claims_template: RwLock::new(claims),
             tamper: RwLock::new(Tamper::default()),
             hints: HintSigner::new(),
+            registry: RwLock::new(Registry {
+                tokens: Tokens::default(),
+                token_lifetime: registration::DEFAULT_TOKEN_LIFETIME,
+                received: Vec::new(),
+                granted: 0,
+            }),
+            configuration_patch: RwLock::new(Value::Null),
+            configuration_failure: RwLock::new(None),
+            registration_failure: RwLock::new(None),
+            profile,
             base_url,
         }
     }
 
     pub(crate) fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    pub(crate) fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    pub(crate) fn endpoints(&self) -> Endpoints {
+        self.profile.endpoints()
     }
 
     /// A URL on this platform.
@@ -77,6 +117,172 @@ impl Platform {
 
     pub(crate) fn tool(&self, client_id: &str) -> Option<Tool> {
         read(&self.tools).get(client_id).cloned()
+    }
+
+    /// The OpenID configuration as served: the profile's document (or the generated one)
+    /// with the current issuer, then the configuration patch.
+    pub(crate) fn openid_configuration(&self) -> Value {
+        let mut document = self
+            .profile
+            .openid_configuration(&self.base_url)
+            .unwrap_or_else(|| crate::discovery::openid_configuration(self));
+        document["issuer"] = json!(self.issuer());
+        merge_patch(&mut document, &read(&self.configuration_patch));
+        document
+    }
+
+    pub(crate) fn set_configuration_patch(&self, patch: Value) {
+        *write(&self.configuration_patch) = patch;
+    }
+
+    pub(crate) fn configuration_failure(&self) -> Option<Failure> {
+        read(&self.configuration_failure).clone()
+    }
+
+    pub(crate) fn set_configuration_failure(&self, failure: Option<Failure>) {
+        *write(&self.configuration_failure) = failure;
+    }
+
+    pub(crate) fn registration_failure(&self) -> Option<Failure> {
+        read(&self.registration_failure).clone()
+    }
+
+    pub(crate) fn set_registration_failure(&self, failure: Option<Failure>) {
+        *write(&self.registration_failure) = failure;
+    }
+
+    pub(crate) fn set_registration_token_lifetime(&self, lifetime: Duration) {
+        write(&self.registry).token_lifetime = lifetime;
+    }
+
+    /// Whether the configuration GET may be answered: Canvas wants a live registration
+    /// token as Bearer; the others serve it to anyone.
+    pub(crate) fn may_read_configuration(&self, authorization: Option<&str>) -> bool {
+        if self.profile != Profile::Canvas {
+            return true;
+        }
+        match Presented::from_header(authorization) {
+            Presented::Bearer(token) => read(&self.registry).tokens.is_live(token),
+            Presented::None | Presented::Malformed => false,
+        }
+    }
+
+    /// Opens a registration the way the LMS does when the admin pastes the tool's URL:
+    /// the openid_configuration URL to hand the tool and, `with_token`, a fresh
+    /// single-use registration token (without one, a single tokenless registration is
+    /// allowed where the profile accepts those).
+    pub(crate) fn registration_start(&self, with_token: bool) -> (String, Option<String>) {
+        let configuration_url = self.url(self.endpoints().configuration);
+        let lifetime = read(&self.registry).token_lifetime;
+        if !with_token {
+            write(&self.registry).tokens.open_window(lifetime);
+            return (configuration_url, None);
+        }
+        let now = unix_now();
+        let exp = now + lifetime.as_secs();
+        let (token, client_id) = match self.profile {
+            Profile::Canvas => {
+                let payload = json!({
+                    "uuid": crate::registration::alphanumeric(32),
+                    "user_id": 1,
+                    "root_account_global_id": 10_000_000_000_001u64,
+                    "root_account_domain": authority(&self.base_url),
+                    "iat": now,
+                    "exp": exp,
+                });
+                (
+                    self.encode(&json!({}), &payload, &crate::Signing::Normal),
+                    None,
+                )
+            }
+            Profile::Moodle => {
+                // Moodle picks the client_id now: the token's subject.
+                let client_id = crate::registration::alphanumeric(15);
+                let payload = json!({ "sub": client_id, "scope": "reg", "iat": now, "exp": exp });
+                let token = self.encode(&json!({}), &payload, &crate::Signing::Normal);
+                (token, Some(client_id))
+            }
+            Profile::Default | Profile::SpecExample => {
+                (URL_SAFE_NO_PAD.encode(random_bytes::<24>()), None)
+            }
+        };
+        write(&self.registry)
+            .tokens
+            .issue(token.clone(), lifetime, client_id);
+        let url = if self.profile == Profile::Canvas {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("registration_token", &token)
+                .finish();
+            format!("{configuration_url}?{query}")
+        } else {
+            configuration_url
+        };
+        (url, Some(token))
+    }
+
+    /// Records a registration request body (JSON, or the raw text when it is not JSON).
+    pub(crate) fn record_registration(&self, body: &[u8]) {
+        let recorded = serde_json::from_slice(body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
+        write(&self.registry).received.push(recorded);
+    }
+
+    pub(crate) fn registrations(&self) -> Vec<Value> {
+        read(&self.registry).received.clone()
+    }
+
+    /// Handles a Dynamic Registration POST (LTI DR 1.0 §3.5-3.6): checks the token,
+    /// validates the request, registers the tool and answers in the profile's shape.
+    pub(crate) fn register(
+        &self,
+        authorization: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Value, Refused> {
+        let presented = Presented::from_header(authorization);
+        let token_optional = matches!(self.profile, Profile::Default | Profile::SpecExample);
+        write(&self.registry)
+            .tokens
+            .check(presented, token_optional, false)?;
+        let is_json = content_type
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(Refused::new(
+                RefusalKind::MediaType,
+                "invalid_content_type",
+                "the registration request must be sent as application/json",
+            ));
+        }
+        let request: Value = serde_json::from_slice(body).map_err(|error| {
+            Refused::new(
+                RefusalKind::Metadata,
+                "invalid_json",
+                format!("the registration request is not JSON: {error}"),
+            )
+        })?;
+        let valid = registration::validate(&request)?;
+        let ids = {
+            let mut registry = write(&self.registry);
+            let grant = registry.tokens.check(presented, token_optional, true)?;
+            registry.granted += 1;
+            Ids::new(self.profile, registry.granted, grant)
+        };
+        self.add_tool(Tool {
+            client_id: ids.client_id.clone(),
+            deployment_id: ids.deployment_id.clone(),
+            login_url: valid.initiate_login_uri,
+            redirect_uris: valid.redirect_uris,
+            target_link_uri: valid.target_link_uri,
+            deep_linking_url: valid.deep_linking_uri,
+        });
+        let registration_url = self.url(self.endpoints().registration);
+        Ok(registration::response(
+            self.profile,
+            &request,
+            &ids,
+            &registration_url,
+        ))
     }
 
     pub(crate) fn set_claims_template(&self, claims: Value) {

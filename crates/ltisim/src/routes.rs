@@ -2,37 +2,90 @@
 //! [`Platform`].
 
 use crate::course_page::{course_page, storage_frame_page};
-use crate::discovery::openid_configuration;
+use crate::failure::misbehave;
 use crate::html::{auto_post_page, error_page};
 use crate::platform::{Platform, Refusal};
 use crate::tool::{MessageType, Storage};
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Query, RawForm, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The profile decides where the configuration and the OIDC / registration endpoints
+/// live; the simulator's own pages and services are at the same paths for every profile.
 pub(crate) fn router(platform: Arc<Platform>) -> Router {
+    let endpoints = platform.endpoints();
     Router::new()
-        .route("/.well-known/openid-configuration", get(configuration))
-        .route("/jwks", get(jwks))
-        .route("/auth", get(authorize).post(authorize))
+        .route(endpoints.configuration, get(configuration))
+        .route(endpoints.jwks, get(jwks))
+        .route(endpoints.authorization, get(authorize).post(authorize))
+        .route(endpoints.registration, post(register))
         .route("/launch", get(launch_page))
         .route("/storage_frame", get(storage_frame))
         // Later issues fill these in; the claims and configuration already point at them.
-        .route("/token", any(not_implemented))
-        .route("/register", any(not_implemented))
+        .route(endpoints.token, any(not_implemented))
         .route("/deep_link_return", any(not_implemented))
         .route("/ags/{*rest}", any(not_implemented))
         .route("/nrps/{*rest}", any(not_implemented))
         .with_state(platform)
 }
 
-async fn configuration(State(platform): State<Arc<Platform>>) -> Response {
-    Json(openid_configuration(&platform)).into_response()
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+}
+
+/// The OpenID configuration (LTI DR 1.0 §3.4), with the configuration failure knob.
+async fn configuration(State(platform): State<Arc<Platform>>, headers: HeaderMap) -> Response {
+    if let Some(response) = misbehave(platform.configuration_failure(), StatusCode::FOUND).await {
+        return response;
+    }
+    if !platform.may_read_configuration(authorization(&headers)) {
+        // Canvas: only the tool the admin is registering may read it.
+        let body = json!({ "errors": [{ "message": "Unauthorized: a valid registration token is required" }] });
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    Json(platform.openid_configuration()).into_response()
+}
+
+/// The registration endpoint (LTI DR 1.0 §3.5-3.6), with the registration failure knob.
+async fn register(
+    State(platform): State<Arc<Platform>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    platform.record_registration(&body);
+    let failure = platform.registration_failure();
+    if let Some(response) = misbehave(failure, StatusCode::TEMPORARY_REDIRECT).await {
+        return response;
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    match platform.register(authorization(&headers), content_type, &body) {
+        Ok(answer) => Json(answer).into_response(),
+        Err(refused) => {
+            let profile = platform.profile();
+            let status =
+                StatusCode::from_u16(refused.status(profile)).unwrap_or(StatusCode::BAD_REQUEST);
+            let (body, content_type) = refused.body(profile);
+            let mut response =
+                (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+            if status == StatusCode::UNAUTHORIZED && profile != crate::Profile::Moodle {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            response
+        }
+    }
 }
 
 async fn jwks(State(platform): State<Arc<Platform>>) -> Response {
