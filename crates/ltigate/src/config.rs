@@ -47,6 +47,8 @@ pub struct Config {
     pub timeouts: TimeoutsConfig,
     #[serde(default)]
     pub limits: LimitsConfig,
+    #[serde(default)]
+    pub registration: RegistrationConfig,
 }
 
 /// Where the app lives: ltigate hands verified launches to these URLs.
@@ -152,6 +154,49 @@ pub struct TimeoutsConfig {
     pub shutdown_grace: Duration,
 }
 
+/// Dynamic registration, and the outbound fetches whose URLs come from platforms.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// Let outbound fetches (platform configuration, registration endpoint, JWKS, ...) reach
+    /// loopback, private and link-local addresses (tests, the demo, an LMS on the same host).
+    #[serde(default)]
+    pub allow_private_networks: bool,
+    /// Dynamically registered platforms start active instead of pending.
+    #[serde(default)]
+    pub auto_activate: bool,
+    /// The app's page shown before the registration completes (`?registrationId=...`).
+    #[serde(default)]
+    pub intermediate_url: Option<Url>,
+    /// How long a parked registration can be completed (LMS tokens live about an hour).
+    #[serde(default = "default_pending_ttl", with = "secs")]
+    pub pending_ttl: Duration,
+    /// Hosted issuers added to the built-in table (Instructure, Blackboard).
+    #[serde(default)]
+    pub hosted_issuers: Vec<HostedIssuerConfig>,
+}
+
+/// An issuer whose configuration is served from other hosts, and the domains its keys and
+/// login endpoint must be on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostedIssuerConfig {
+    pub issuers: Vec<String>,
+    pub endpoint_domains: Vec<String>,
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        Self {
+            allow_private_networks: false,
+            auto_activate: false,
+            intermediate_url: None,
+            pending_ttl: default_pending_ttl(),
+            hosted_issuers: Vec::new(),
+        }
+    }
+}
+
 /// Size limits on inbound requests.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -235,6 +280,9 @@ fn default_jwks_ttl() -> Duration {
 }
 fn default_jwks_min_refetch() -> Duration {
     Duration::from_secs(10)
+}
+fn default_pending_ttl() -> Duration {
+    Duration::from_secs(3600)
 }
 fn default_http_connect() -> Duration {
     Duration::from_secs(3)
@@ -326,6 +374,7 @@ impl Default for Config {
             launch: LaunchConfig::default(),
             timeouts: TimeoutsConfig::default(),
             limits: LimitsConfig::default(),
+            registration: RegistrationConfig::default(),
         }
     }
 }
@@ -370,6 +419,10 @@ impl Config {
             ("public_url", self.public_url.as_ref()),
             ("app.launch_url", self.app.launch_url.as_ref()),
             ("app.deep_linking_url", self.app.deep_linking_url.as_ref()),
+            (
+                "registration.intermediate_url",
+                self.registration.intermediate_url.as_ref(),
+            ),
         ] {
             if let Some(url) = url
                 && !matches!(url.scheme(), "http" | "https")

@@ -1,72 +1,681 @@
-//! Outbound HTTP: one client whose every request is bounded in time and size.
+//! Outbound HTTP: the one client for every request whose URL came from outside (a platform's
+//! openid configuration and registration endpoint, its JWKS, token and service endpoints).
 //!
-//! Bodies are streamed and cut off at a maximum, redirects are not followed (a redirect's
-//! target would escape the checks on the URL), and only http(s) URLs are fetched.
+//! One policy, enforced here on every request and on every redirect hop:
+//! - only `https` URLs (plus `http` when `allow_http`), never with credentials in the URL;
+//! - a connect timeout, and a total deadline over the whole exchange: every redirect hop and
+//!   the streaming of the body, so a server that drips its answer is cut off in bounded time;
+//! - a body cap, checked against `Content-Length` first and then while streaming (never more
+//!   than the cap is buffered);
+//! - redirects followed by hand, at most `max_redirects`, each target re-checked in full; the
+//!   `Authorization` header is dropped for good as soon as the chain leaves the first origin;
+//! - successful answers must be JSON (`application/json` or `application/*+json`); error
+//!   answers (non-2xx) come back as [`HttpStatusError`] with their (capped) body, so callers can
+//!   quote the platform's own message;
+//! - unless `allow_private_networks`, loopback, private, link-local, CGNAT, unique-local,
+//!   multicast and other non-global addresses are refused before any connection: literal IPs
+//!   are checked here, names by a resolver wrapped around the real one (or an injected one),
+//!   which refuses a name when ANY of its addresses is not global. Refusing on any (rather than
+//!   dropping the bad ones or requiring all to be bad) is the stricter choice: a name that mixes
+//!   public and internal answers is a DNS-rebinding setup or a misconfiguration, and the addresses
+//!   checked are exactly the ones the connector then uses, so there is no check/use gap.
+//!
+//! System proxies are not used (`no_proxy`): a proxy would resolve names itself and so defeat
+//! the address check.
 
-use url::Url;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::config::TimeoutsConfig;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION};
+use url::{Host, Url};
 
-/// Why a fetch failed; `Display` is safe to log.
+use crate::config::Config;
+
+/// Longest URL accepted.
+const MAX_URL_LEN: usize = 4096;
+/// Most of an error answer's body kept (further bytes are dropped, not an error).
+const MAX_ERROR_BODY: usize = 16 * 1024;
+/// Longest platform message quoted in an error's `Display`.
+const MAX_QUOTED_CHARS: usize = 300;
+
+/// The rules every outbound request obeys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundPolicy {
+    /// Also fetch plain `http://` URLs (local development only).
+    pub allow_http: bool,
+    /// Also connect to loopback, private, link-local and other non-global addresses.
+    pub allow_private_networks: bool,
+    /// Bound on establishing one connection (name resolution, TCP and TLS).
+    pub connect_timeout: Duration,
+    /// Bound on the whole exchange: all redirect hops and the body.
+    pub total_timeout: Duration,
+    /// Most redirects followed.
+    pub max_redirects: usize,
+    /// Hosts exempt from the address check even when private networks are refused: exact URL
+    /// hosts, names (`lms.test`) or literal IPs (`127.0.0.1`). For tests that need one reachable
+    /// loopback host while every other internal address stays refused, and for an operator with
+    /// a single LMS on the internal network. A trusted name is still resolved normally.
+    pub trusted_hosts: Vec<String>,
+}
+
+/// Default number of redirects followed.
+pub const DEFAULT_MAX_REDIRECTS: usize = 3;
+
+impl OutboundPolicy {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            allow_http: config.allow_insecure_http,
+            allow_private_networks: config.registration.allow_private_networks,
+            connect_timeout: config.timeouts.http_connect,
+            total_timeout: config.timeouts.http_total,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            trusted_hosts: Vec::new(),
+        }
+    }
+
+    fn trusts(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let ip = host.parse::<IpAddr>().ok();
+        self.trusted_hosts.iter().any(|t| {
+            let t = t.trim_start_matches('[').trim_end_matches(']');
+            match (ip, t.parse::<IpAddr>().ok()) {
+                (Some(a), Some(b)) => a == b,
+                _ => t.eq_ignore_ascii_case(host.trim_end_matches('.')),
+            }
+        })
+    }
+}
+
+/// A successful (2xx) JSON answer.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub status: u16,
+    /// The body, at most the `max_bytes` the caller asked for.
+    pub body: Vec<u8>,
+    /// The URL that answered (after redirects).
+    pub final_url: Url,
+}
+
+impl Fetched {
+    /// The body parsed as `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
+/// A non-2xx answer, with its body so the platform's message can be quoted.
+#[derive(Debug, Clone)]
+pub struct HttpStatusError {
+    pub status: u16,
+    /// The body as text (lossy UTF-8), capped; `truncated` says whether bytes were dropped.
+    pub body: String,
+    pub truncated: bool,
+    /// The answer was labelled JSON.
+    pub is_json: bool,
+    is_html: bool,
+}
+
+impl HttpStatusError {
+    /// The platform's message, short and on one line: `error_description` / `error` /
+    /// `message` of a JSON body, or the text itself; empty for an HTML page.
+    pub fn message(&self) -> String {
+        let text = if self.is_html {
+            String::new()
+        } else {
+            json_message(&self.body).unwrap_or_else(|| self.body.clone())
+        };
+        one_line(&text, MAX_QUOTED_CHARS)
+    }
+}
+
+impl fmt::Display for HttpStatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = self.message();
+        if message.is_empty() {
+            write!(f, "answered HTTP {}", self.status)
+        } else {
+            write!(f, "answered HTTP {}: {message}", self.status)
+        }
+    }
+}
+
+/// Why a fetch failed; `Display` is safe to show an admin (no URL query, no tokens).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
+    /// The URL (or a redirect's target) breaks the policy: not a URL, not http(s), plain http
+    /// without `allow_http`, credentials in the URL.
     #[error("refused URL: {0}")]
-    Refused(&'static str),
-    #[error("request failed: {0}")]
-    Transport(#[source] reqwest::Error),
-    #[error("answered HTTP {0}")]
-    Status(u16),
+    Refused(String),
+    /// The host is, or resolves to, an address that is not on the public internet.
+    #[error(
+        "refused to connect to {host}: {ip} is a loopback, private, link-local or other \
+         non-public address (allowed only with registration.allow_private_networks)"
+    )]
+    PrivateAddress { host: String, ip: IpAddr },
+    #[error("no answer in time")]
+    Timeout,
     #[error("body larger than {0} bytes")]
     TooLarge(usize),
+    #[error("answer is not JSON (content type {})", .0.as_deref().unwrap_or("missing"))]
+    NotJson(Option<String>),
+    #[error("more than {0} redirects")]
+    TooManyRedirects(usize),
+    #[error("{0}")]
+    Status(HttpStatusError),
+    #[error("request failed: {0}")]
+    Transport(String),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
 }
 
-/// The bounded client.
-#[derive(Debug, Clone)]
+impl FetchError {
+    /// A stable code for pages, logs and tests.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Refused(_) => "URL_REFUSED",
+            Self::PrivateAddress { .. } => "PRIVATE_ADDRESS",
+            Self::Timeout => "FETCH_TIMEOUT",
+            Self::TooLarge(_) => "BODY_TOO_LARGE",
+            Self::NotJson(_) => "NOT_JSON",
+            Self::TooManyRedirects(_) => "TOO_MANY_REDIRECTS",
+            Self::Status(_) => "HTTP_STATUS",
+            Self::Transport(_) => "FETCH_FAILED",
+            Self::Client(_) => "HTTP_CLIENT",
+        }
+    }
+
+    /// The platform's error answer, when that is what this is.
+    pub fn http_status(&self) -> Option<&HttpStatusError> {
+        match self {
+            Self::Status(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// The bounded, policy-checked client. Cheap to clone.
+#[derive(Clone)]
 pub struct Outbound {
     client: reqwest::Client,
+    policy: Arc<OutboundPolicy>,
+}
+
+impl fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbound")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
 }
 
 impl Outbound {
-    pub fn new(timeouts: &TimeoutsConfig) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeouts.http_connect)
-            .timeout(timeouts.http_total)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("ltigate/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { client })
+    /// A client resolving names with the system resolver.
+    pub fn new(policy: OutboundPolicy) -> Result<Self, FetchError> {
+        Self::with_resolver(policy, Arc::new(SystemResolver))
     }
 
-    /// GETs `url` expecting JSON; returns at most `max_bytes` of body.
-    pub async fn get_json(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
-        let parsed = Url::parse(url).map_err(|_| FetchError::Refused("not a URL"))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(FetchError::Refused("not http(s)"));
-        }
-        let mut response = self
-            .client
-            .get(parsed)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
+    /// A client resolving names with `resolver` (tests map names to chosen addresses); the
+    /// policy's address check applies to whatever it answers.
+    pub fn with_resolver(
+        policy: OutboundPolicy,
+        resolver: Arc<dyn Resolve>,
+    ) -> Result<Self, FetchError> {
+        let policy = Arc::new(policy);
+        let guarded = GuardedResolver {
+            inner: resolver,
+            policy: policy.clone(),
+        };
+        let client = reqwest::Client::builder()
+            .connect_timeout(policy.connect_timeout)
+            .timeout(policy.total_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .https_only(!policy.allow_http)
+            .dns_resolver(guarded)
+            .user_agent(concat!("ltigate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| FetchError::Client(error_chain(&e.without_url())))?;
+        Ok(Self { client, policy })
+    }
+
+    pub fn policy(&self) -> &OutboundPolicy {
+        &self.policy
+    }
+
+    /// GETs `url` (exactly as given, query included), expecting JSON of at most `max_bytes`.
+    /// `bearer` is sent as `Authorization: Bearer` to the URL's origin only.
+    pub async fn get_json(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<Fetched, FetchError> {
+        self.fetch(Method::Get, url, bearer, None, max_bytes).await
+    }
+
+    /// POSTs `body` as JSON to `url`, expecting JSON of at most `max_bytes` back.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+        body: &serde_json::Value,
+        max_bytes: usize,
+    ) -> Result<Fetched, FetchError> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| FetchError::Transport(format!("cannot encode the request body: {e}")))?;
+        self.fetch(Method::Post, url, bearer, Some(body), max_bytes)
             .await
-            .map_err(FetchError::Transport)?;
-        if !response.status().is_success() {
-            return Err(FetchError::Status(response.status().as_u16()));
+    }
+
+    async fn fetch(
+        &self,
+        method: Method,
+        url: &str,
+        bearer: Option<&str>,
+        body: Option<Vec<u8>>,
+        max_bytes: usize,
+    ) -> Result<Fetched, FetchError> {
+        let exchange = self.exchange(method, url, bearer, body, max_bytes);
+        tokio::time::timeout(self.policy.total_timeout, exchange)
+            .await
+            .unwrap_or(Err(FetchError::Timeout))
+    }
+
+    async fn exchange(
+        &self,
+        mut method: Method,
+        url: &str,
+        bearer: Option<&str>,
+        mut body: Option<Vec<u8>>,
+        max_bytes: usize,
+    ) -> Result<Fetched, FetchError> {
+        if url.len() > MAX_URL_LEN {
+            return Err(FetchError::Refused(format!(
+                "longer than {MAX_URL_LEN} characters"
+            )));
         }
-        if response
-            .content_length()
-            .is_some_and(|len| len > max_bytes as u64)
-        {
-            return Err(FetchError::TooLarge(max_bytes));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(FetchError::Transport)? {
-            if body.len() + chunk.len() > max_bytes {
-                return Err(FetchError::TooLarge(max_bytes));
+        let mut current =
+            Url::parse(url).map_err(|e| FetchError::Refused(format!("not a URL ({e})")))?;
+        self.check_url(&current)?;
+        let origin = current.origin();
+        let mut bearer = match bearer {
+            Some(token) => Some(
+                HeaderValue::from_str(&format!("Bearer {token}"))
+                    .map_err(|_| FetchError::Refused("the bearer token is not a header".into()))?,
+            ),
+            None => None,
+        };
+        let mut redirects = 0;
+        loop {
+            let mut request = match method {
+                Method::Get => self.client.get(current.clone()),
+                Method::Post => self.client.post(current.clone()),
             }
-            body.extend_from_slice(&chunk);
+            .header(ACCEPT, "application/json");
+            if let Some(auth) = &bearer {
+                request = request.header(AUTHORIZATION, auth.clone());
+            }
+            if let Some(bytes) = &body {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(bytes.clone());
+            }
+            let mut response = request.send().await.map_err(transport_error)?;
+            let status = response.status();
+
+            if status.is_redirection()
+                && let Some(location) = response.headers().get(LOCATION)
+                && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+            {
+                if redirects >= self.policy.max_redirects {
+                    return Err(FetchError::TooManyRedirects(self.policy.max_redirects));
+                }
+                redirects += 1;
+                let location = location.to_str().map_err(|_| {
+                    FetchError::Refused("redirect with an unreadable Location".into())
+                })?;
+                let next = current.join(location).map_err(|e| {
+                    FetchError::Refused(format!("redirect to something not a URL ({e})"))
+                })?;
+                self.check_url(&next).map_err(|e| match e {
+                    FetchError::Refused(why) => FetchError::Refused(format!("redirect: {why}")),
+                    other => other,
+                })?;
+                // 307/308 repeat the request as it was; 303 always, and 301/302 after a POST,
+                // become a GET without body (what browsers do, and what RFC 9110 allows).
+                if status.as_u16() == 303 || (method == Method::Post && status.as_u16() <= 302) {
+                    method = Method::Get;
+                    body = None;
+                }
+                if next.origin() != origin {
+                    bearer = None;
+                }
+                current = next;
+                continue;
+            }
+
+            if !status.is_success() {
+                let content_type = content_type(&response);
+                let (bytes, truncated) =
+                    read_body(&mut response, max_bytes.min(MAX_ERROR_BODY), true).await?;
+                return Err(FetchError::Status(HttpStatusError {
+                    status: status.as_u16(),
+                    body: String::from_utf8_lossy(&bytes).into_owned(),
+                    truncated,
+                    is_json: content_type.as_deref().is_some_and(is_json_content_type),
+                    is_html: content_type
+                        .as_deref()
+                        .is_some_and(|t| t.to_ascii_lowercase().contains("html")),
+                }));
+            }
+
+            let content_type = content_type(&response);
+            if !content_type.as_deref().is_some_and(is_json_content_type) {
+                return Err(FetchError::NotJson(content_type.map(|t| one_line(&t, 100))));
+            }
+            let (bytes, _) = read_body(&mut response, max_bytes, false).await?;
+            return Ok(Fetched {
+                status: status.as_u16(),
+                body: bytes,
+                final_url: current,
+            });
         }
-        Ok(body)
+    }
+
+    /// Scheme, credentials and literal IP of one URL (names are checked when resolved).
+    fn check_url(&self, url: &Url) -> Result<(), FetchError> {
+        match url.scheme() {
+            "https" => {}
+            "http" if self.policy.allow_http => {}
+            "http" => {
+                return Err(FetchError::Refused(
+                    "plain http is not allowed (https only)".into(),
+                ));
+            }
+            other => {
+                return Err(FetchError::Refused(format!(
+                    "scheme `{}` is not allowed (https only)",
+                    one_line(other, 20)
+                )));
+            }
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(FetchError::Refused("the URL carries credentials".into()));
+        }
+        let ip = match url.host() {
+            None => return Err(FetchError::Refused("the URL has no host".into())),
+            Some(Host::Domain(_)) => return Ok(()),
+            Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
+        };
+        let host = url.host_str().unwrap_or_default();
+        if self.policy.allow_private_networks || self.policy.trusts(host) || is_public_ip(ip) {
+            Ok(())
+        } else {
+            Err(FetchError::PrivateAddress {
+                host: host.to_owned(),
+                ip,
+            })
+        }
     }
 }
+
+/// Whether `ip` is a global unicast address, the only kind fetched without
+/// `allow_private_networks`. IPv4-mapped, NAT64 and 6to4 IPv6 addresses are judged by the IPv4
+/// address they carry.
+pub fn is_public_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    let special = a == 0 // "this network", 0.0.0.0/8
+        || ip.is_loopback() // 127/8
+        || ip.is_private() // 10/8, 172.16/12, 192.168/16
+        || ip.is_link_local() // 169.254/16 (cloud metadata)
+        || (a == 100 && (b & 0xc0) == 64) // CGNAT 100.64/10
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments 192.0.0/24
+        || ip.is_documentation() // 192.0.2/24, 198.51.100/24, 203.0.113/24
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast
+        || (a == 198 && (b & 0xfe) == 18) // benchmarking 198.18/15
+        || ip.is_multicast() // 224/4
+        || a >= 240; // reserved 240/4 and broadcast
+    !special
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let s = ip.segments();
+    // NAT64 well-known prefix 64:ff9b::/96 carries an IPv4 address.
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(embedded_v4(s[6], s[7]));
+    }
+    // 6to4 2002::/16 carries an IPv4 address in bits 16..48.
+    if s[0] == 0x2002 {
+        return is_public_v4(embedded_v4(s[1], s[2]));
+    }
+    // Only global unicast 2000::/3: this leaves out ::, ::1, IPv4-compatible ::/96, 100::/64,
+    // 64:ff9b:1::/48, unique-local fc00::/7, link-local fe80::/10, site-local fec0::/10 and
+    // multicast ff00::/8.
+    if s[0] & 0xe000 != 0x2000 {
+        return false;
+    }
+    // 2001::/23 IETF assignments (Teredo, ORCHID, ...), 2001:db8::/32 and 3fff::/20
+    // documentation.
+    let special =
+        (s[0] == 0x2001 && (s[1] < 0x200 || s[1] == 0xdb8)) || (s[0] == 0x3fff && s[1] < 0x1000);
+    !special
+}
+
+fn embedded_v4(high: u16, low: u16) -> Ipv4Addr {
+    let [a, b] = high.to_be_bytes();
+    let [c, d] = low.to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
+}
+
+/// Whether a Content-Type names JSON: `application/json` or `application/<anything>+json`,
+/// any case, any parameters.
+pub fn is_json_content_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.trim().eq_ignore_ascii_case("application") && {
+        let subtype = subtype.trim().to_ascii_lowercase();
+        subtype == "json" || (subtype.len() > "+json".len() && subtype.ends_with("+json"))
+    }
+}
+
+fn content_type(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// Streams the body, keeping at most `cap` bytes. Over the cap: an error, or with `truncate`
+/// the first `cap` bytes and `true`.
+async fn read_body(
+    response: &mut reqwest::Response,
+    cap: usize,
+    truncate: bool,
+) -> Result<(Vec<u8>, bool), FetchError> {
+    if !truncate
+        && response
+            .content_length()
+            .is_some_and(|len| len > cap as u64)
+    {
+        return Err(FetchError::TooLarge(cap));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > cap {
+            if truncate {
+                let room = cap - body.len();
+                body.extend_from_slice(&chunk[..room]);
+                return Ok((body, true));
+            }
+            return Err(FetchError::TooLarge(cap));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+fn transport_error(e: reqwest::Error) -> FetchError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = source {
+        if let Some(refused) = err.downcast_ref::<AddressRefused>() {
+            return FetchError::PrivateAddress {
+                host: refused.host.clone(),
+                ip: refused.ip,
+            };
+        }
+        source = err.source();
+    }
+    if e.is_timeout() {
+        return FetchError::Timeout;
+    }
+    FetchError::Transport(error_chain(&e.without_url()))
+}
+
+/// An error and its causes on one line (`a: b: c`), repeated messages dropped.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = Some(e);
+    while let Some(err) = source {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = err.source();
+    }
+    one_line(&parts.join(": "), MAX_QUOTED_CHARS)
+}
+
+/// `error_description`, `error` or `message` of a JSON object body.
+fn json_message(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    match (field("error"), field("error_description")) {
+        (Some(error), Some(description)) => Some(format!("{error}: {description}")),
+        (error, description) => description.or(error).or_else(|| field("message")),
+    }
+}
+
+/// `text` with control characters and runs of whitespace collapsed to single spaces, trimmed,
+/// at most `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for word in text.split(|c: char| c.is_whitespace() || c.is_control()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.chars().count() > max {
+        out = out.chars().take(max).collect();
+        out.push('…');
+    }
+    out
+}
+
+/// The resolver's refusal; found again in the transport error's causes.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves to {ip}, which is not a public address")]
+struct AddressRefused {
+    host: String,
+    ip: IpAddr,
+}
+
+/// Resolves through `inner`, then applies the policy to the answer.
+struct GuardedResolver {
+    inner: Arc<dyn Resolve>,
+    policy: Arc<OutboundPolicy>,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_ascii_lowercase();
+        let check = !self.policy.allow_private_networks && !self.policy.trusts(&host);
+        let resolving = self.inner.resolve(name);
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = resolving.await?.collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} has no address").into());
+            }
+            if check && let Some(bad) = addrs.iter().find(|a| !is_public_ip(a.ip())) {
+                return Err(Box::new(AddressRefused { host, ip: bad.ip() }) as _);
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The operating system's resolver (`getaddrinfo`, through tokio).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// A fixed name → addresses table, for tests: names it does not know fail to resolve, so
+/// nothing outside the table is ever contacted.
+#[derive(Debug, Clone, Default)]
+pub struct StaticResolver {
+    names: HashMap<String, Vec<IpAddr>>,
+}
+
+impl StaticResolver {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Maps `name` (any case) to `addrs`.
+    pub fn with(mut self, name: &str, addrs: impl IntoIterator<Item = IpAddr>) -> Self {
+        self.names
+            .insert(name.to_ascii_lowercase(), addrs.into_iter().collect());
+        self
+    }
+}
+
+impl Resolve for StaticResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let found = self.names.get(&name.as_str().to_ascii_lowercase()).cloned();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs = found.ok_or_else(|| format!("{host} is not in the test resolver"))?;
+            let addrs: Vec<SocketAddr> = addrs.into_iter().map(|ip| (ip, 0).into()).collect();
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -84,6 +84,7 @@ pub fn new_platform(fields: PlatformFields, allow_http: bool) -> Result<NewPlatf
             .unwrap_or(deployment_ids.is_empty()),
         product_family: None,
         version: None,
+        scopes: Vec::new(),
         deployment_ids,
     })
 }

@@ -10,7 +10,8 @@ use crate::http::{self, ApiKeys, AppState};
 use crate::keys::{self, KeyError, KeyRing};
 use crate::launch::state::StateSigner;
 use crate::launch::{Launcher, PlatformKeys};
-use crate::outbound::Outbound;
+use crate::registration::Registrar;
+use crate::outbound::{FetchError, Outbound, OutboundPolicy};
 use crate::secret::{KeyHash, random_token};
 use crate::store::{Store, StoreError};
 
@@ -23,7 +24,7 @@ pub enum StartError {
     #[error(transparent)]
     Keys(#[from] KeyError),
     #[error("cannot build the HTTP client: {0}")]
-    HttpClient(#[source] reqwest::Error),
+    HttpClient(#[source] FetchError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: std::net::SocketAddr,
@@ -81,9 +82,10 @@ impl Server {
         let state_secret = store
             .server_secret("login_state_key", || random_token(32), now)
             .await?;
-        let outbound = Outbound::new(&config.timeouts).map_err(StartError::HttpClient)?;
+        let outbound =
+            Outbound::new(OutboundPolicy::from_config(&config)).map_err(StartError::HttpClient)?;
         let platform_keys = PlatformKeys::new(
-            outbound,
+            outbound.clone(),
             clock.clone(),
             config.launch.jwks_ttl,
             config.launch.jwks_min_refetch,
@@ -96,8 +98,10 @@ impl Server {
             clock.clone(),
             config.clone(),
         );
+        let registrar = Registrar::new(store.clone(), outbound, config.clone(), clock.clone());
         let state = AppState {
             launcher,
+            registrar,
             keys: KeyRing::new(store.clone(), clock.clone(), &config.keys),
             admin_key: config.admin_key.clone(),
             api_keys: ApiKeys::new(api_key_hashes),

@@ -13,7 +13,7 @@ use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
 use crate::platform_input::{self, PlatformFields};
-use crate::store::{Platform, PlatformFilter, PlatformStatus, PlatformUpdate};
+use crate::store::{Platform, PlatformChange, PlatformFilter, PlatformStatus, PlatformUpdate};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/platforms/{id}/activate", post(activate))
         .route("/platforms/{id}/deactivate", post(deactivate))
+        .route("/platforms/{id}/change/approve", post(approve_change))
+        .route("/platforms/{id}/change/reject", post(reject_change))
 }
 
 /// A platform as the admin API shows it.
@@ -45,8 +47,43 @@ pub struct PlatformView {
     deployment_ids: Vec<String>,
     product_family_code: Option<String>,
     version: Option<String>,
+    scopes: Vec<String>,
+    /// New endpoints from a re-registration, waiting for approval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_change: Option<ChangeView>,
     created_at: i64,
     updated_at: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeView {
+    authentication_endpoint: String,
+    accesstoken_endpoint: String,
+    auth_config: AuthConfigView,
+    deployment_id: Option<String>,
+    product_family_code: Option<String>,
+    version: Option<String>,
+    scopes: Vec<String>,
+    created_at: i64,
+}
+
+impl From<PlatformChange> for ChangeView {
+    fn from(c: PlatformChange) -> Self {
+        Self {
+            authentication_endpoint: c.auth_endpoint,
+            accesstoken_endpoint: c.token_endpoint,
+            auth_config: AuthConfigView {
+                method: "JWK_SET",
+                key: c.jwks_uri,
+            },
+            deployment_id: c.deployment_id,
+            product_family_code: c.product_family,
+            version: c.version,
+            scopes: c.scopes.0,
+            created_at: c.created_at,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -56,7 +93,7 @@ struct AuthConfigView {
 }
 
 impl PlatformView {
-    pub fn new(p: Platform, public_key: &str) -> Self {
+    pub fn new(p: Platform, public_key: &str, change: Option<PlatformChange>) -> Self {
         Self {
             auth_config: AuthConfigView {
                 method: p.key.method(),
@@ -75,6 +112,8 @@ impl PlatformView {
             deployment_ids: p.deployment_ids,
             product_family_code: p.product_family,
             version: p.version,
+            scopes: p.scopes,
+            pending_change: change.map(ChangeView::from),
             created_at: p.created_at,
             updated_at: p.updated_at,
         }
@@ -113,10 +152,11 @@ async fn list(
     };
     let platforms = state.store.platforms(&filter).await?;
     let public_key = state.keys.signing_key().await?.public_pem;
-    let views: Vec<PlatformView> = platforms
-        .into_iter()
-        .map(|p| PlatformView::new(p, &public_key))
-        .collect();
+    let mut views = Vec::with_capacity(platforms.len());
+    for p in platforms {
+        let change = state.store.platform_change(&p.id).await?;
+        views.push(PlatformView::new(p, &public_key, change));
+    }
     Ok(Json(serde_json::json!({ "platforms": views })))
 }
 
@@ -216,7 +256,43 @@ async fn remove(
 
 async fn view(state: &AppState, platform: Platform) -> Result<PlatformView, ApiError> {
     let public_key = state.keys.signing_key().await?.public_pem;
-    Ok(PlatformView::new(platform, &public_key))
+    let change = state.store.platform_change(&platform.id).await?;
+    Ok(PlatformView::new(platform, &public_key, change))
+}
+
+/// Applies the endpoints a re-registration proposed.
+async fn approve_change(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PlatformView>, ApiError> {
+    if !state.store.approve_platform_change(&id, state.clock.now()).await? {
+        return Err(no_change());
+    }
+    tracing::info!(platform = %id, "re-registration approved");
+    let platform = state.store.platform(&id).await?.ok_or_else(not_found)?;
+    Ok(Json(view(&state, platform).await?))
+}
+
+/// Drops the endpoints a re-registration proposed; the platform stays as it is.
+async fn reject_change(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PlatformView>, ApiError> {
+    if !state.store.reject_platform_change(&id).await? {
+        return Err(no_change());
+    }
+    tracing::info!(platform = %id, "re-registration rejected");
+    let platform = state.store.platform(&id).await?.ok_or_else(not_found)?;
+    Ok(Json(view(&state, platform).await?))
+}
+
+fn no_change() -> ApiError {
+    ApiError::not_found(
+        "NO_PENDING_CHANGE",
+        "This platform has no re-registration waiting for approval.",
+    )
 }
 
 fn not_found() -> ApiError {

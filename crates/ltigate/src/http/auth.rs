@@ -60,3 +60,31 @@ impl FromRequestParts<AppState> for Admin {
         }
     }
 }
+
+/// Proof that the request carried an app API key (`Authorization: Bearer <API_KEY>`).
+#[derive(Debug)]
+pub struct AppKey;
+
+impl FromRequestParts<AppState> for AppKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let presented = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "MISSING_AUTHORIZATION",
+                    "Send Authorization: Bearer <API_KEY>.",
+                )
+            })?;
+        if state.api_keys.accepts(presented) {
+            Ok(AppKey)
+        } else {
+            Err(ApiError::unauthorized("INVALID_API_KEY", "The API key is not valid."))
+        }
+    }
+}

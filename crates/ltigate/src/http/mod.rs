@@ -11,6 +11,7 @@ mod extract;
 mod lti;
 mod ops;
 pub mod pages;
+mod registration;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::launch::Launcher;
+use crate::registration::Registrar;
 use crate::secret::KeyHash;
 use crate::store::Store;
 
@@ -39,6 +41,7 @@ pub struct AppState {
     pub api_keys: ApiKeys,
     pub admin_key: Option<KeyHash>,
     pub launcher: Launcher,
+    pub registrar: Registrar,
 }
 
 /// The routes, without path normalisation (see [`app`]).
@@ -47,6 +50,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(lti::routes())
         .merge(api::routes())
+        .merge(registration::routes())
         .merge(ops::routes())
         .nest("/admin", admin::routes())
         .layer(DefaultBodyLimit::max(body_limit))

@@ -57,36 +57,68 @@ fn page(status: StatusCode, csp: String, title: &str, body: &str) -> Response {
 /// A refused login or launch: what happened, what to do, the stable code and a request id.
 /// The same code and the failed check are logged with the id.
 pub fn failure_page(failure: &LaunchFailure) -> Response {
+    refusal_page(
+        "This tool could not be opened",
+        failure.status(),
+        failure.code,
+        failure.check,
+        &failure.message,
+        failure.advice(),
+    )
+}
+
+/// An error page for a browser route, logged with the same code and a request id.
+pub fn refusal_page(
+    title: &str,
+    status: StatusCode,
+    code: &str,
+    check: &str,
+    message: &str,
+    advice: &str,
+) -> Response {
     let request_id = random_token(9);
-    tracing::warn!(
-        code = failure.code,
-        check = failure.check,
-        request_id = %request_id,
-        "launch refused"
-    );
+    tracing::warn!(code, check, request_id = %request_id, "{title}");
     let body = format!(
-        "<h1>This tool could not be opened</h1><p>{message}</p><p>{advice}</p>\
+        "<h1>{title}</h1><p>{message}</p><p>{advice}</p>\
          <p class=\"muted\">Error code <code>{code}</code> · request <code>{request_id}</code></p>",
-        message = escape(&failure.message),
-        advice = escape(failure.advice()),
-        code = failure.code,
+        title = escape(title),
+        message = escape(message),
+        advice = escape(advice),
+        code = escape(code),
     );
     page(
-        failure.status(),
+        status,
         "default-src 'none'; style-src 'unsafe-inline'".into(),
-        "Launch failed",
+        title,
         &body,
     )
 }
 
 /// A page that runs one inline script (and may post one form to ltigate itself).
 pub fn script_page(title: &str, body_html: &str, script: &str) -> Response {
+    form_script_page(title, body_html, script, &[])
+}
+
+/// As [`script_page`], for a form whose answer redirects elsewhere: browsers check every
+/// redirect that follows a form submission against `form-action`, so the origins the answer
+/// may redirect to (the app's) must be listed beside `'self'`.
+pub fn form_script_page(
+    title: &str,
+    body_html: &str,
+    script: &str,
+    redirect_origins: &[String],
+) -> Response {
     let nonce = random_token(16);
     let body = format!("{body_html}<script nonce=\"{nonce}\">{script}</script>");
+    let mut form_action = String::from("'self'");
+    for origin in redirect_origins {
+        form_action.push(' ');
+        form_action.push_str(origin);
+    }
     page(
         StatusCode::OK,
         format!(
-            "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; form-action 'self'"
+            "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; form-action {form_action}"
         ),
         title,
         &body,

@@ -142,14 +142,18 @@ impl PlatformKeys {
     }
 
     async fn fetch(&self, url: &str, now: UnixTime) -> Result<CachedSet, LaunchFailure> {
-        let body = self.http.get_json(url, MAX_JWKS_BYTES).await.map_err(|e| {
-            LaunchFailure::new(
-                "JWKS_UNAVAILABLE",
-                "jwks",
-                format!("The LMS's key set could not be fetched ({e})."),
-            )
-        })?;
-        let set = JwkSet::from_json(&body)?;
+        let fetched = self
+            .http
+            .get_json(url, None, MAX_JWKS_BYTES)
+            .await
+            .map_err(|e| {
+                LaunchFailure::new(
+                    "JWKS_UNAVAILABLE",
+                    "jwks",
+                    format!("The LMS's key set could not be fetched ({e})."),
+                )
+            })?;
+        let set = JwkSet::from_json(&fetched.body)?;
         // Keys the tool cannot use (encryption keys, other algorithms) are skipped, not fatal.
         let keys = set
             .keys()

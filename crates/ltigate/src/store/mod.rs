@@ -7,6 +7,7 @@
 mod keys;
 mod launches;
 mod platforms;
+mod registrations;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
 pub use keys::StoredKey;
+pub use registrations::{PendingRegistration, PlatformChange, Registered, ScopeList};
 pub use launches::{LaunchWrite, LaunchWriteError, StoredLaunch};
 pub use platforms::{
     NewPlatform, Platform, PlatformFilter, PlatformKey, PlatformStatus, PlatformUpdate,
@@ -97,6 +99,12 @@ impl Store {
         // Retired keys are kept a week so `keys list` can show what happened.
         let mut deleted = sqlx::query("DELETE FROM tool_keys WHERE retire_at <= $1")
             .bind(now - RETIRED_KEY_HISTORY_SECS)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        // Used registrations answer 410 for a day after expiry, then are forgotten.
+        deleted += sqlx::query("DELETE FROM registrations WHERE expires_at <= $1")
+            .bind(now - 24 * 3600)
             .execute(&self.pool)
             .await?
             .rows_affected();

@@ -87,6 +87,8 @@ pub struct Platform {
     pub allow_new_deployments: bool,
     pub product_family: Option<String>,
     pub version: Option<String>,
+    /// Scopes granted at dynamic registration.
+    pub scopes: Vec<String>,
     pub deployment_ids: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -105,6 +107,7 @@ pub struct NewPlatform {
     pub allow_new_deployments: bool,
     pub product_family: Option<String>,
     pub version: Option<String>,
+    pub scopes: Vec<String>,
     pub deployment_ids: Vec<String>,
 }
 
@@ -133,7 +136,7 @@ pub struct PlatformFilter {
 }
 
 const PLATFORM_COLUMNS: &str = "id, issuer, client_id, name, auth_endpoint, token_endpoint, \
-     auth_method, auth_key, status, allow_new_deployments, product_family, version, \
+     auth_method, auth_key, status, allow_new_deployments, product_family, version, scopes, \
      created_at, updated_at";
 
 impl FromRow<'_, AnyRow> for Platform {
@@ -154,6 +157,7 @@ impl FromRow<'_, AnyRow> for Platform {
             allow_new_deployments: row.try_get::<i64, _>("allow_new_deployments")? != 0,
             product_family: row.try_get("product_family")?,
             version: row.try_get("version")?,
+            scopes: split_scopes(row.try_get("scopes")?),
             deployment_ids: Vec::new(),
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
@@ -174,8 +178,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO platforms (id, issuer, client_id, name, auth_endpoint, token_endpoint, \
              auth_method, auth_key, status, allow_new_deployments, product_family, version, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+             scopes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
         )
         .bind(&id)
         .bind(&new.issuer)
@@ -189,6 +193,7 @@ impl Store {
         .bind(i64::from(new.allow_new_deployments))
         .bind(&new.product_family)
         .bind(&new.version)
+        .bind(join_scopes(&new.scopes))
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -331,7 +336,20 @@ impl Store {
     }
 }
 
-async fn insert_deployment(
+/// Scopes are stored space separated, as OAuth writes them.
+pub(super) fn join_scopes(scopes: &[String]) -> Option<String> {
+    (!scopes.is_empty()).then(|| scopes.join(" "))
+}
+
+pub(super) fn split_scopes(stored: Option<String>) -> Vec<String> {
+    stored
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(super) async fn insert_deployment(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     platform_id: &str,
     deployment_id: &str,

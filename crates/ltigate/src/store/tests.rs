@@ -20,6 +20,7 @@ fn canvas(client_id: &str) -> NewPlatform {
         allow_new_deployments: false,
         product_family: Some("canvas".into()),
         version: None,
+        scopes: vec!["https://purl.imsglobal.org/spec/lti-ags/scope/score".into()],
         deployment_ids: vec!["7:abc".into(), "8:def".into(), "7:abc".into()],
     }
 }

@@ -75,6 +75,7 @@ impl Lms {
         let sim = Simulator::start().await.expect("simulator starts");
         let gate = TestGate::start_at(clock, |c| {
             c.allow_insecure_http = true;
+            c.registration.allow_private_networks = true;
             c.app.launch_url = Some(APP_LAUNCH_URL.parse().expect("url"));
             c.app.deep_linking_url = Some(APP_DEEP_LINKING_URL.parse().expect("url"));
         })

@@ -1,0 +1,204 @@
+//! Dynamic Registration routes: `/lti/register` for the LMS administrator, and the app API of
+//! the intermediate page flow (`/api/registrations/{id}`, `.../complete`).
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::AppKey;
+use super::error::ApiError;
+use super::pages::{escape, refusal_page, script_page};
+use crate::registration::{CompleteOptions, Completed, RegistrationFailure};
+use crate::store::PlatformStatus;
+use lti::registration::ToolMessage;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/lti/register", get(register))
+        .route("/api/registrations/{id}", get(show))
+        .route("/api/registrations/{id}/complete", post(complete))
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterQuery {
+    openid_configuration: Option<String>,
+    registration_token: Option<String>,
+}
+
+/// The script that closes the LMS's registration dialog: Brightspace opens a tab (opener),
+/// the others an iframe (parent). The message carries no data, so any origin may read it.
+const CLOSE_SCRIPT: &str =
+    "(window.opener || window.parent).postMessage({subject: 'org.imsglobal.lti.close'}, '*');";
+
+async fn register(
+    State(state): State<AppState>,
+    query: Result<Query<RegisterQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return failure_page(&RegistrationFailure {
+            code: "REGISTRATION_INVALID",
+            message: "The registration request could not be read.".into(),
+        });
+    };
+    let Some(url) = query.openid_configuration.filter(|u| !u.is_empty()) else {
+        return failure_page(&RegistrationFailure {
+            code: "REGISTRATION_INVALID",
+            message: "The LMS did not send openid_configuration.".into(),
+        });
+    };
+    let token = query.registration_token.filter(|t| !t.is_empty());
+    let registrar = &state.registrar;
+    let config = match registrar.fetch_configuration(&url, token.as_deref()).await {
+        Ok(c) => c,
+        Err(f) => return failure_page(&f),
+    };
+    if let Some(intermediate) = &state.config.registration.intermediate_url {
+        return match registrar.park(&url, &config, token.as_deref()).await {
+            Ok(id) => {
+                let mut target = intermediate.clone();
+                target.query_pairs_mut().append_pair("registrationId", &id);
+                (StatusCode::FOUND, [(LOCATION, target.to_string())]).into_response()
+            }
+            Err(f) => failure_page(&f),
+        };
+    }
+    match registrar
+        .register(&config, token.as_deref(), &CompleteOptions::default())
+        .await
+    {
+        Ok(done) => confirmation_page(&done),
+        Err(f) => failure_page(&f),
+    }
+}
+
+fn failure_page(f: &RegistrationFailure) -> Response {
+    let status = match f.code {
+        "INTERNAL_ERROR" => StatusCode::SERVICE_UNAVAILABLE,
+        "REGISTRATION_INVALID" | "CONFIGURATION_URL_INVALID" => StatusCode::BAD_REQUEST,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    refusal_page(
+        "The tool could not be registered",
+        status,
+        f.code,
+        "registration",
+        &f.message,
+        "Nothing was stored. Check the message above, then start the registration again from the LMS.",
+    )
+}
+
+/// What the administrator sees, then the dialog closes.
+fn confirmation_page(done: &Completed) -> Response {
+    let state = if done.change_proposed {
+        "This LMS was already registered with the same client id. Its settings were not changed: \
+         the new values wait for an administrator of the tool to approve them."
+    } else {
+        match done.status {
+            PlatformStatus::Active => "The tool is active: it can be launched as soon as it is deployed.",
+            _ => "The registration is pending: an administrator of the tool must activate it before it can be launched.",
+        }
+    };
+    let body = format!(
+        "<h1>Registration complete</h1><p>{name} is registered with this tool.</p><p>{state}</p>\
+         <p class=\"muted\">Platform id <code>{id}</code>. You can close this window.</p>",
+        name = escape(&done.platform_name),
+        id = escape(&done.platform_id),
+    );
+    script_page("Registration complete", &body, CLOSE_SCRIPT)
+}
+
+fn api_failure(f: RegistrationFailure) -> ApiError {
+    let status = match f.code {
+        "REGISTRATION_NOT_FOUND" => StatusCode::NOT_FOUND,
+        "REGISTRATION_GONE" => StatusCode::GONE,
+        "MESSAGE_NOT_SUPPORTED" | "PLACEMENT_NOT_SUPPORTED" => StatusCode::BAD_REQUEST,
+        "INTERNAL_ERROR" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    ApiError::new(status, f.code, f.message)
+}
+
+/// `GET /api/registrations/{id}`: what the platform offers, for the app's intermediate page.
+async fn show(
+    _: AppKey,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (pending, config) = state.registrar.parked(&id).await.map_err(api_failure)?;
+    let messages: Vec<Value> = config
+        .messages_supported
+        .iter()
+        .map(|m| json!({"type": m.message_type, "placements": m.placements}))
+        .collect();
+    Ok(Json(json!({
+        "url": config.issuer,
+        "configurationUrl": pending.configuration_url,
+        "familyCode": config.product_family_code,
+        "version": config.version,
+        "supportedScopes": config.scopes_supported,
+        "supportedMessages": messages,
+    })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CompleteBody {
+    platform_name: Option<String>,
+    auto_activate: Option<bool>,
+    messages: Option<Vec<MessageChoice>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MessageChoice {
+    #[serde(rename = "type")]
+    message_type: String,
+    #[serde(default)]
+    placements: Option<Vec<String>>,
+}
+
+/// `POST /api/registrations/{id}/complete`: registers with the platform; single use.
+async fn complete(
+    _: AppKey,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    // The body is optional: an empty one takes every default.
+    let body: CompleteBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CompleteBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("INVALID_BODY", e.to_string()))?
+    };
+    let options = CompleteOptions {
+        platform_name: body.platform_name,
+        auto_activate: body.auto_activate,
+        messages: body.messages.map(|ms| {
+            ms.into_iter()
+                .map(|m| ToolMessage {
+                    message_type: m.message_type,
+                    placements: m.placements.unwrap_or_default(),
+                    label: None,
+                    target_link_uri: None,
+                })
+                .collect()
+        }),
+    };
+    let done = state
+        .registrar
+        .complete(&id, &options)
+        .await
+        .map_err(api_failure)?;
+    Ok(Json(json!({
+        "platformId": done.platform_id,
+        "status": done.status.as_str(),
+        "html": format!("<script>{CLOSE_SCRIPT}</script>"),
+    })))
+}

@@ -1,0 +1,364 @@
+//! Dynamic Registration, tool side (1EdTech LTI Dynamic Registration 1.0).
+//!
+//! `/lti/register` hands over an openid_configuration URL and a registration token. The
+//! [`Registrar`] fetches and validates the platform's configuration through the outbound
+//! policy, builds the tool's registration request from the `[tool]` config, POSTs it, and
+//! stores the platform. It never changes a live platform: a registration that comes back
+//! with a known (issuer, client_id) becomes a change an admin approves. With an intermediate
+//! app page, the validated configuration is parked until the app completes the registration.
+
+use std::sync::Arc;
+
+use lti::registration::{
+    HostedIssuer, PlatformConfiguration, RegistrationResponse, ToolDescription, ToolMessage,
+    check_issuer, parse_registration_response, registration_request,
+};
+use url::Url;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::outbound::{FetchError, Outbound};
+use crate::secret::random_token;
+use crate::store::{
+    NewPlatform, PendingRegistration, PlatformKey, PlatformStatus, Registered, Store, StoreError,
+};
+
+use lti::registration::MAX_DOCUMENT_LEN as MAX_DOCUMENT_BYTES;
+
+/// A refused registration: a stable code and a message for the LMS administrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationFailure {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl RegistrationFailure {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn internal(e: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %crate::http::error::DisplayChain(e), "registration failed inside ltigate");
+        Self::new("INTERNAL_ERROR", "Something went wrong on the tool's server.")
+    }
+}
+
+impl From<StoreError> for RegistrationFailure {
+    fn from(e: StoreError) -> Self {
+        Self::internal(&e)
+    }
+}
+
+impl From<lti::registration::RegistrationError> for RegistrationFailure {
+    fn from(e: lti::registration::RegistrationError) -> Self {
+        Self::new(e.code(), e.to_string())
+    }
+}
+
+fn fetch_failure(what: &str, e: FetchError) -> RegistrationFailure {
+    RegistrationFailure::new(e.code(), format!("Could not {what}: {e}."))
+}
+
+/// Choices made when completing a registration (from the app's intermediate page).
+#[derive(Debug, Default, Clone)]
+pub struct CompleteOptions {
+    pub platform_name: Option<String>,
+    pub auto_activate: Option<bool>,
+    /// Messages and placements to register instead of the configured ones.
+    pub messages: Option<Vec<ToolMessage>>,
+}
+
+/// A registration that went through.
+#[derive(Debug)]
+pub struct Completed {
+    pub platform_id: String,
+    pub status: PlatformStatus,
+    /// True when the platform already existed and the new values wait for an admin.
+    pub change_proposed: bool,
+    pub platform_name: String,
+}
+
+/// Runs dynamic registrations.
+#[derive(Debug, Clone)]
+pub struct Registrar {
+    store: Store,
+    outbound: Outbound,
+    config: Arc<Config>,
+    clock: Clock,
+    hosted: Arc<Vec<HostedIssuer>>,
+}
+
+impl Registrar {
+    pub fn new(store: Store, outbound: Outbound, config: Arc<Config>, clock: Clock) -> Self {
+        let mut hosted = lti::registration::default_hosted_issuers();
+        hosted.extend(config.registration.hosted_issuers.iter().map(|h| HostedIssuer {
+            issuers: h.issuers.clone(),
+            endpoint_domains: h.endpoint_domains.clone(),
+        }));
+        Self {
+            store,
+            outbound,
+            config,
+            clock,
+            hosted: Arc::new(hosted),
+        }
+    }
+
+    /// GETs the configuration exactly as given (query kept), with the token as Bearer when
+    /// present (Canvas wants it), and validates it, including the issuer rule.
+    pub async fn fetch_configuration(
+        &self,
+        configuration_url: &str,
+        token: Option<&str>,
+    ) -> Result<PlatformConfiguration, RegistrationFailure> {
+        let url = Url::parse(configuration_url).map_err(|_| {
+            RegistrationFailure::new(
+                "CONFIGURATION_URL_INVALID",
+                "The openid_configuration parameter is not a valid URL.",
+            )
+        })?;
+        let fetched = self
+            .outbound
+            .get_json(configuration_url, token, MAX_DOCUMENT_BYTES)
+            .await
+            .map_err(|e| match e {
+                FetchError::Status(s) => RegistrationFailure::new(
+                    "CONFIGURATION_UNAVAILABLE",
+                    format!("The platform's configuration URL {s}."),
+                ),
+                e => fetch_failure("fetch the platform's configuration", e),
+            })?;
+        let config = PlatformConfiguration::parse(&fetched.body)?;
+        check_issuer(&config, &url, &self.hosted, self.config.allow_insecure_http)?;
+        Ok(config)
+    }
+
+    /// Registers the tool with the platform and stores the result.
+    pub async fn register(
+        &self,
+        platform: &PlatformConfiguration,
+        token: Option<&str>,
+        options: &CompleteOptions,
+    ) -> Result<Completed, RegistrationFailure> {
+        let tool = self.tool_description(options);
+        let request = registration_request(&tool, platform);
+        let answer = self
+            .outbound
+            .post_json(platform.registration_endpoint.as_str(), token, &request, MAX_DOCUMENT_BYTES)
+            .await
+            .map_err(|e| match e {
+                FetchError::Status(s) => RegistrationFailure::new(
+                    "PLATFORM_REFUSED_REGISTRATION",
+                    format!("The platform refused the registration: it {s}."),
+                ),
+                e => fetch_failure("send the registration to the platform", e),
+            })?;
+        let response = parse_registration_response(&answer.body)?;
+        self.store_platform(platform, &response, options).await
+    }
+
+    async fn store_platform(
+        &self,
+        platform: &PlatformConfiguration,
+        response: &RegistrationResponse,
+        options: &CompleteOptions,
+    ) -> Result<Completed, RegistrationFailure> {
+        let active = options
+            .auto_activate
+            .unwrap_or(self.config.registration.auto_activate);
+        let name = options
+            .platform_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| default_platform_name(platform));
+        let new = NewPlatform {
+            issuer: platform.issuer.clone(),
+            client_id: response.client_id.clone(),
+            name: name.clone(),
+            auth_endpoint: platform.authorization_endpoint.to_string(),
+            token_endpoint: platform.token_endpoint.to_string(),
+            key: PlatformKey::JwkSet(platform.jwks_uri.to_string()),
+            status: if active {
+                PlatformStatus::Active
+            } else {
+                PlatformStatus::Pending
+            },
+            // The institution may deploy later: the first launch records the deployment.
+            allow_new_deployments: true,
+            product_family: Some(platform.product_family_code.clone()),
+            version: platform.version.clone(),
+            scopes: response.scopes.clone(),
+            deployment_ids: response.deployment_id.iter().cloned().collect(),
+        };
+        let now = self.clock.now();
+        Ok(match self.store.store_registration(&new, now).await? {
+            Registered::Created(p) => {
+                tracing::info!(platform = %p.id, status = p.status.as_str(), "platform registered dynamically");
+                Completed {
+                    platform_id: p.id,
+                    status: p.status,
+                    change_proposed: false,
+                    platform_name: name,
+                }
+            }
+            Registered::ChangeProposed(p) => {
+                tracing::warn!(platform = %p.id, "re-registration of a known platform kept for admin approval");
+                Completed {
+                    platform_id: p.id,
+                    status: p.status,
+                    change_proposed: true,
+                    platform_name: p.name,
+                }
+            }
+        })
+    }
+
+    /// Parks a validated configuration for the app's intermediate page; returns its id.
+    pub async fn park(
+        &self,
+        configuration_url: &str,
+        platform: &PlatformConfiguration,
+        token: Option<&str>,
+    ) -> Result<String, RegistrationFailure> {
+        let now = self.clock.now();
+        let pending = PendingRegistration {
+            id: random_token(18),
+            configuration_url: configuration_url.to_owned(),
+            configuration: platform.raw.to_string(),
+            registration_token: token.map(str::to_owned),
+            expires_at: now + self.config.registration.pending_ttl.as_secs() as i64,
+            completed_at: None,
+        };
+        self.store.insert_registration(&pending, now).await?;
+        Ok(pending.id)
+    }
+
+    /// A parked registration that can still be completed.
+    pub async fn parked(
+        &self,
+        id: &str,
+    ) -> Result<(PendingRegistration, PlatformConfiguration), RegistrationFailure> {
+        let pending = self.store.registration(id).await?.ok_or_else(|| {
+            RegistrationFailure::new("REGISTRATION_NOT_FOUND", "No registration has this id.")
+        })?;
+        if pending.completed_at.is_some() || pending.expires_at <= self.clock.now() {
+            return Err(RegistrationFailure::new(
+                "REGISTRATION_GONE",
+                "This registration was already completed or has expired; start again from the LMS.",
+            ));
+        }
+        let config = PlatformConfiguration::parse(pending.configuration.as_bytes())?;
+        Ok((pending, config))
+    }
+
+    /// Completes a parked registration once (single use even under concurrency).
+    pub async fn complete(
+        &self,
+        id: &str,
+        options: &CompleteOptions,
+    ) -> Result<Completed, RegistrationFailure> {
+        let (pending, config) = self.parked(id).await?;
+        if let Some(messages) = &options.messages {
+            check_messages(messages, &config)?;
+        }
+        if !self.store.claim_registration(id, self.clock.now()).await? {
+            return Err(RegistrationFailure::new(
+                "REGISTRATION_GONE",
+                "This registration was already completed or has expired; start again from the LMS.",
+            ));
+        }
+        let result = self
+            .register(&config, pending.registration_token.as_deref(), options)
+            .await;
+        if result.is_err() {
+            // Nothing was stored: let the app try again while the token lives.
+            self.store.release_registration(id).await?;
+        }
+        result
+    }
+
+    fn tool_description(&self, options: &CompleteOptions) -> ToolDescription {
+        let c = &self.config;
+        let tool = &c.tool;
+        let launch = c.public_endpoint("/lti/launch");
+        let messages = options.messages.clone().unwrap_or_else(|| {
+            tool.messages
+                .iter()
+                .map(|m| ToolMessage {
+                    message_type: m.message_type.clone(),
+                    placements: m.placements.clone(),
+                    label: m.label.clone(),
+                    target_link_uri: None,
+                })
+                .collect()
+        });
+        ToolDescription {
+            client_name: tool.name.clone(),
+            description: tool.description.clone(),
+            logo_uri: tool.logo_uri.as_ref().map(Url::to_string),
+            client_uri: tool.client_uri.as_ref().map(Url::to_string),
+            tos_uri: tool.tos_uri.as_ref().map(Url::to_string),
+            policy_uri: tool.policy_uri.as_ref().map(Url::to_string),
+            contacts: tool.contacts.clone(),
+            initiate_login_uri: c.public_endpoint("/lti/login"),
+            redirect_uris: vec![launch.clone()],
+            target_link_uri: launch,
+            jwks_uri: c.public_endpoint("/lti/keys"),
+            domain: domain_of(&c.public_url()),
+            scopes: tool.scopes.clone(),
+            claims: tool.claims.clone(),
+            messages,
+            custom_parameters: tool.custom_parameters.clone(),
+        }
+    }
+}
+
+/// The tool's domain as platforms compare it with target_link_uri: the host, with the port
+/// when it is not the scheme's default (Moodle compares `host[:port]`).
+fn domain_of(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Placements the app chose must be ones the platform offers for that message type.
+fn check_messages(
+    messages: &[ToolMessage],
+    config: &PlatformConfiguration,
+) -> Result<(), RegistrationFailure> {
+    for message in messages {
+        let Some(supported) = config.message(&message.message_type) else {
+            return Err(RegistrationFailure::new(
+                "MESSAGE_NOT_SUPPORTED",
+                format!("The platform does not support {}.", message.message_type),
+            ));
+        };
+        if let Some(bad) = message
+            .placements
+            .iter()
+            .find(|p| !supported.placements.is_empty() && supported.find_placement(p).is_none())
+        {
+            return Err(RegistrationFailure::new(
+                "PLACEMENT_NOT_SUPPORTED",
+                format!(
+                    "The platform does not offer the placement {bad} for {}.",
+                    message.message_type
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn default_platform_name(platform: &PlatformConfiguration) -> String {
+    let host = Url::parse(&platform.issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| platform.issuer.clone());
+    format!("{} ({host})", platform.product_family_code)
+}

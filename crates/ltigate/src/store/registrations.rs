@@ -1,0 +1,231 @@
+//! Dynamic registration records: registrations waiting for the app's intermediate page, and
+//! re-registrations of live platforms waiting for an admin.
+
+use sqlx::FromRow;
+
+use super::platforms::{insert_deployment, join_scopes, split_scopes};
+use super::{NewPlatform, Platform, PlatformKey, Store, StoreError};
+
+/// A registration started at `/lti/register` and handed to the app's intermediate page.
+#[derive(Clone, FromRow)]
+pub struct PendingRegistration {
+    pub id: String,
+    pub configuration_url: String,
+    /// The validated platform configuration, JSON.
+    pub configuration: String,
+    /// The LMS's single-use registration token.
+    pub registration_token: Option<String>,
+    pub expires_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+impl std::fmt::Debug for PendingRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingRegistration")
+            .field("id", &self.id)
+            .field("configuration_url", &self.configuration_url)
+            .field("expires_at", &self.expires_at)
+            .field("completed_at", &self.completed_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// New endpoints for a live platform, proposed by a dynamic registration.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct PlatformChange {
+    pub platform_id: String,
+    pub auth_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    pub deployment_id: Option<String>,
+    pub product_family: Option<String>,
+    pub version: Option<String>,
+    #[sqlx(try_from = "Option<String>")]
+    pub scopes: ScopeList,
+    pub created_at: i64,
+}
+
+/// Space-separated scopes as a list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeList(pub Vec<String>);
+
+impl From<Option<String>> for ScopeList {
+    fn from(stored: Option<String>) -> Self {
+        Self(split_scopes(stored))
+    }
+}
+
+/// What storing a dynamic registration did.
+#[derive(Debug)]
+pub enum Registered {
+    /// A new platform.
+    Created(Platform),
+    /// The (issuer, client_id) was already registered: the live platform is unchanged and the
+    /// new values wait for an admin.
+    ChangeProposed(Platform),
+}
+
+impl Store {
+    pub async fn insert_registration(
+        &self,
+        r: &PendingRegistration,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO registrations (id, configuration_url, configuration, registration_token, \
+             created_at, expires_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+        )
+        .bind(&r.id)
+        .bind(&r.configuration_url)
+        .bind(&r.configuration)
+        .bind(&r.registration_token)
+        .bind(now)
+        .bind(r.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn registration(&self, id: &str) -> Result<Option<PendingRegistration>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, configuration_url, configuration, registration_token, expires_at, \
+             completed_at FROM registrations WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Claims an open, unexpired registration for completion; false when it is used, expired
+    /// or being completed by another request. Single use even under concurrency.
+    pub async fn claim_registration(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let claimed = sqlx::query(
+            "UPDATE registrations SET completed_at = $2 \
+             WHERE id = $1 AND completed_at IS NULL AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
+
+    /// Reopens a claimed registration whose completion failed, so the app can retry.
+    pub async fn release_registration(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE registrations SET completed_at = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a dynamically registered platform in one transaction: a new platform, or, when
+    /// its (issuer, client_id) exists, a proposed change that leaves the live platform as is.
+    pub async fn store_registration(
+        &self,
+        new: &NewPlatform,
+        now: i64,
+    ) -> Result<Registered, StoreError> {
+        if let Some(existing) = self.platform_by_client(&new.issuer, &new.client_id).await? {
+            let PlatformKey::JwkSet(jwks_uri) = &new.key else {
+                return Err(StoreError::Corrupt("a registration carries a JWKS URL".into()));
+            };
+            sqlx::query(
+                "INSERT INTO platform_changes (platform_id, auth_endpoint, token_endpoint, \
+                 jwks_uri, deployment_id, product_family, version, scopes, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (platform_id) DO UPDATE SET auth_endpoint = excluded.auth_endpoint, \
+                 token_endpoint = excluded.token_endpoint, jwks_uri = excluded.jwks_uri, \
+                 deployment_id = excluded.deployment_id, product_family = excluded.product_family, \
+                 version = excluded.version, scopes = excluded.scopes, \
+                 created_at = excluded.created_at",
+            )
+            .bind(&existing.id)
+            .bind(&new.auth_endpoint)
+            .bind(&new.token_endpoint)
+            .bind(jwks_uri)
+            .bind(new.deployment_ids.first())
+            .bind(&new.product_family)
+            .bind(&new.version)
+            .bind(join_scopes(&new.scopes))
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+            return Ok(Registered::ChangeProposed(existing));
+        }
+        match self.insert_platform(new, now).await {
+            Ok(platform) => Ok(Registered::Created(platform)),
+            // Another registration of the same client won the race: keep its platform intact.
+            Err(StoreError::Conflict) => Box::pin(self.store_registration(new, now)).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn platform_change(
+        &self,
+        platform_id: &str,
+    ) -> Result<Option<PlatformChange>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT platform_id, auth_endpoint, token_endpoint, jwks_uri, deployment_id, \
+             product_family, version, scopes, created_at FROM platform_changes \
+             WHERE platform_id = $1",
+        )
+        .bind(platform_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Applies the proposed change to the platform, in one transaction. False when there is none.
+    pub async fn approve_platform_change(
+        &self,
+        platform_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let Some(change) = self.platform_change(platform_id).await? else {
+            return Ok(false);
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE platforms SET auth_endpoint = $2, token_endpoint = $3, auth_method = 'JWK_SET', \
+             auth_key = $4, product_family = COALESCE($5, product_family), \
+             version = COALESCE($6, version), scopes = $7, updated_at = $8 WHERE id = $1",
+        )
+        .bind(platform_id)
+        .bind(&change.auth_endpoint)
+        .bind(&change.token_endpoint)
+        .bind(&change.jwks_uri)
+        .bind(&change.product_family)
+        .bind(&change.version)
+        .bind(join_scopes(&change.scopes.0))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(deployment_id) = &change.deployment_id {
+            sqlx::query(
+                "DELETE FROM deployments WHERE platform_id = $1 AND deployment_id = $2",
+            )
+            .bind(platform_id)
+            .bind(deployment_id)
+            .execute(&mut *tx)
+            .await?;
+            insert_deployment(&mut tx, platform_id, deployment_id, now).await?;
+        }
+        sqlx::query("DELETE FROM platform_changes WHERE platform_id = $1")
+            .bind(platform_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Drops the proposed change. False when there is none.
+    pub async fn reject_platform_change(&self, platform_id: &str) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM platform_changes WHERE platform_id = $1")
+            .bind(platform_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+}
