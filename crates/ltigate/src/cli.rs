@@ -1,5 +1,5 @@
 //! The CLI commands. Key and platform commands work on the configured database directly,
-//! so they need no running server.
+//! so they need no running server; the demo ignores the configuration (see [`ltigate::demo`]).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,10 +8,11 @@ use clap::{Args, Subcommand};
 
 use ltigate::clock::Clock;
 use ltigate::config::Config;
+use ltigate::demo::{self, DemoError, DemoOptions};
 use ltigate::http::admin::PlatformView;
 use ltigate::keys::{self, KeyRing, key_states};
 use ltigate::platform_input::{self, AuthConfig, PlatformFields};
-use ltigate::server::{self, Server};
+use ltigate::server::{self, Server, StartError};
 use ltigate::store::{PlatformFilter, PlatformStatus, PlatformUpdate, Store};
 
 use super::Command;
@@ -79,17 +80,37 @@ pub struct AddPlatform {
 
 /// Runs one command; the error is the one line to print.
 pub async fn run(config_path: Option<PathBuf>, command: Command) -> Result<(), String> {
+    lti::install_crypto_provider();
+    // The demo brings its own configuration: a stray ltigate.toml must not change it.
+    if let Command::Demo { port } = command {
+        return demo(port).await;
+    }
     let config = match &config_path {
         Some(path) => Config::load(path, true),
         None => Config::load(std::path::Path::new("ltigate.toml"), false),
     }
     .map_err(|e| e.to_string())?;
-    lti::install_crypto_provider();
     match command {
         Command::Serve => serve(config).await,
         Command::Keys(cmd) => keys_command(&config, cmd).await,
         Command::Platforms(cmd) => platforms_command(&config, cmd).await,
+        Command::Demo { port } => demo(port).await,
     }
+}
+
+async fn demo(port: u16) -> Result<(), String> {
+    let options = DemoOptions {
+        port,
+        cross_site: false,
+    };
+    demo::run(options, server::shutdown_signal())
+        .await
+        .map_err(|e| match e {
+            DemoError::Gate(StartError::Listen { .. }) => {
+                format!("{e} (choose another port with --port, or --port 0 for any)")
+            }
+            e => e.to_string(),
+        })
 }
 
 async fn serve(config: Config) -> Result<(), String> {
@@ -185,14 +206,18 @@ async fn keys_command(config: &Config, cmd: KeysCommand) -> Result<(), String> {
 async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(), String> {
     let store = open_store(config).await?;
     let clock = Clock::System;
-    let show = |platform| async {
+    let show = |platform: ltigate::store::Platform| async {
         let ring = KeyRing::new(store.clone(), clock.clone(), &config.keys);
         let public_key = ring
             .signing_key()
             .await
             .map(|k| k.public_pem)
             .unwrap_or_default();
-        let view = PlatformView::new(platform, &public_key);
+        let change = store
+            .platform_change(&platform.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let view = PlatformView::new(platform, &public_key, change);
         serde_json::to_string_pretty(&view).map_err(|e| e.to_string())
     };
     let set_status = |id: String, status| {

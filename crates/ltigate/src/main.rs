@@ -1,4 +1,4 @@
-//! The `ltigate` command: serve, manage keys and platforms.
+//! The `ltigate` command: serve, manage keys and platforms, run the demo.
 
 mod cli;
 
@@ -37,6 +37,13 @@ enum Command {
     /// Manage registered platforms (works on the database directly).
     #[command(subcommand)]
     Platforms(cli::PlatformsCommand),
+    /// Try ltigate in a browser: ltigate, an LMS simulator and a sample app on loopback,
+    /// with a temporary database. Prints the URL to open.
+    Demo {
+        /// ltigate's port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
 }
 
 fn main() -> ExitCode {

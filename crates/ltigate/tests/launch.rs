@@ -425,21 +425,7 @@ async fn pending_inactive_and_unknown_platforms_cannot_launch() {
         lms.post_launch(&form, login.cookie.as_deref()).await.code(),
         "PLATFORM_INACTIVE"
     );
-    let params = lms
-        .sim
-        .login_initiation_params(CLIENT_ID, MessageType::ResourceLink);
-    let response = lms
-        .gate
-        .client
-        .post(lms.gate.url("/lti/login"))
-        .form(&params)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        common::lms::outcome(response).await.code(),
-        "PLATFORM_INACTIVE"
-    );
+    assert_eq!(lms.login_refusal().await, "PLATFORM_INACTIVE");
 
     let unknown = lms
         .gate
@@ -478,21 +464,7 @@ async fn a_pending_platform_cannot_launch() {
         .update_platform(&lms.platform_id, &update, 0)
         .await
         .unwrap();
-    let params = lms
-        .sim
-        .login_initiation_params(CLIENT_ID, MessageType::ResourceLink);
-    let response = lms
-        .gate
-        .client
-        .post(lms.gate.url("/lti/login"))
-        .form(&params)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        common::lms::outcome(response).await.code(),
-        "PLATFORM_PENDING"
-    );
+    assert_eq!(lms.login_refusal().await, "PLATFORM_PENDING");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
-use super::pages::{escape, failure_page, js_string, script_page};
+use super::pages::{escape, failure_page, form_script_page, js_string, script_page};
 use crate::launch::state::cookie_name;
 use crate::launch::{Binding, LaunchFailure, LoginRedirect, LoginRequest};
 
@@ -311,5 +311,16 @@ async fn storage_get_page(
         origin = js_string(&origin),
         key = js_string(&cookie_name(&login.id)),
     );
-    script_page("Opening the tool", &body, &script)
+    // The relaunch answers with a redirect to the app, which `form-action` must allow.
+    let app_origins: Vec<String> = [
+        &state.config.app.launch_url,
+        &state.config.app.deep_linking_url,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|url| url.origin())
+    .filter(|origin| origin.is_tuple())
+    .map(|origin| origin.ascii_serialization())
+    .collect();
+    form_script_page("Opening the tool", &body, &script, &app_origins)
 }

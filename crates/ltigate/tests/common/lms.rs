@@ -20,6 +20,8 @@ pub struct Lms {
     pub gate: TestGate,
     pub sim: Simulator,
     pub platform_id: String,
+    /// ltigate's client id at the simulator.
+    pub client_id: String,
 }
 
 /// What the browser ended with.
@@ -73,13 +75,7 @@ impl Lms {
     /// As `start_with`, with ltigate reading time from `clock`.
     pub async fn start_at(clock: Clock, overrides: Value) -> Self {
         let sim = Simulator::start().await.expect("simulator starts");
-        let gate = TestGate::start_at(clock, |c| {
-            c.allow_insecure_http = true;
-            c.registration.allow_private_networks = true;
-            c.app.launch_url = Some(APP_LAUNCH_URL.parse().expect("url"));
-            c.app.deep_linking_url = Some(APP_DEEP_LINKING_URL.parse().expect("url"));
-        })
-        .await;
+        let gate = TestGate::start_at(clock, loopback_lms).await;
         sim.add_tool(Tool {
             client_id: CLIENT_ID.into(),
             deployment_id: DEPLOYMENT_ID.into(),
@@ -112,20 +108,33 @@ impl Lms {
             gate,
             sim,
             platform_id,
+            client_id: CLIENT_ID.into(),
         }
     }
 
-    /// Step 1: the LMS sends the browser to ltigate's login URL.
-    pub async fn login(&self, message_type: MessageType) -> Login {
-        let params = self.sim.login_initiation_params(CLIENT_ID, message_type);
-        let response = self
-            .gate
+    /// The LMS sends the browser to ltigate's login URL: ltigate's raw answer.
+    pub async fn login_response(&self, message_type: MessageType) -> reqwest::Response {
+        let params = self
+            .sim
+            .login_initiation_params(&self.client_id, message_type);
+        self.gate
             .client
             .post(self.gate.url("/lti/login"))
             .form(&params)
             .send()
             .await
-            .expect("login answers");
+            .expect("login answers")
+    }
+
+    /// A login that ltigate refuses: its code.
+    pub async fn login_refusal(&self) -> String {
+        let response = self.login_response(MessageType::ResourceLink).await;
+        outcome(response).await.code().to_owned()
+    }
+
+    /// Step 1: the LMS sends the browser to ltigate's login URL.
+    pub async fn login(&self, message_type: MessageType) -> Login {
+        let response = self.login_response(message_type).await;
         assert_eq!(response.status(), 302, "login redirects to the platform");
         let cookie = response
             .headers()
@@ -198,6 +207,14 @@ impl Lms {
             .await
             .expect("API answers")
     }
+}
+
+/// Config for an LMS on loopback: plain http and private addresses allowed, app URLs set.
+pub fn loopback_lms(c: &mut ltigate::config::Config) {
+    c.allow_insecure_http = true;
+    c.registration.allow_private_networks = true;
+    c.app.launch_url = Some(APP_LAUNCH_URL.parse().expect("url"));
+    c.app.deep_linking_url = Some(APP_DEEP_LINKING_URL.parse().expect("url"));
 }
 
 /// Reads where a launch response sent the browser.

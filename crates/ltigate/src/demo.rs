@@ -1,0 +1,508 @@
+//! `ltigate demo`: the whole launch on one machine, to click through in a browser.
+//!
+//! It starts three servers on loopback, all in this process:
+//! - ltigate, on a SQLite database in a temporary folder (deleted when the demo stops);
+//! - the LMS simulator ([`ltisim`]), registered as an active platform of that ltigate, with
+//!   ltigate registered as a tool on the simulator's side;
+//! - a sample app, the kind of app ltigate serves: it receives `?ltik=…`, asks ltigate's
+//!   `GET /api/idtoken` who launched it (server-side, with the demo's API key) and shows it.
+//!
+//! The simulator's course page is the one URL to open: its "Launch" button runs the real flow
+//! (OIDC login, authorization, id_token, launch, ltik, idtoken) inside an iframe.
+//!
+//! It is not a way to run ltigate for real: nothing is kept, the simulator has no users, and
+//! the configuration file is not read.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY,
+};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use ltisim::{MessageType, Simulator, Storage, Tool};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::http::pages::escape;
+use crate::platform_input::{self, AuthConfig, PlatformFields};
+use crate::secret::{KeyHash, random_token};
+use crate::server::{Server, StartError};
+
+/// The client id the simulator issues to ltigate in the demo.
+pub const CLIENT_ID: &str = "ltigate-demo";
+/// The one deployment of ltigate in the simulated LMS.
+pub const DEPLOYMENT_ID: &str = "demo-deployment";
+
+/// How to start the demo.
+#[derive(Debug, Clone, Default)]
+pub struct DemoOptions {
+    /// ltigate's port on 127.0.0.1; 0 lets the system choose. The simulator and the sample
+    /// app always get free ports.
+    pub port: u16,
+    /// Serve ltigate to the browser as `http://localhost:PORT` while the simulator is on
+    /// `127.0.0.1`. The two are then different sites, as an LMS and a tool are in
+    /// production, so the browser does not keep ltigate's state cookie inside the LMS frame
+    /// and only platform storage can carry the login state.
+    pub cross_site: bool,
+}
+
+/// Why the demo could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DemoError {
+    #[error("cannot create a temporary folder: {0}")]
+    TempDir(#[source] std::io::Error),
+    #[error(transparent)]
+    Gate(#[from] StartError),
+    #[error("cannot start the {what}: {source}")]
+    Start {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot register the simulator as a platform: {0}")]
+    Register(String),
+    #[error("cannot build the sample app's HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// A running demo. [`Demo::stop`] stops it; so does dropping it (without waiting).
+#[derive(Debug)]
+pub struct Demo {
+    sim: Simulator,
+    gate_url: String,
+    app_url: String,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    /// Holds the SQLite database; deleted on drop.
+    _dir: tempfile::TempDir,
+}
+
+impl Demo {
+    /// Starts ltigate, the simulator and the sample app, and registers each side with the
+    /// other.
+    pub async fn start(options: DemoOptions) -> Result<Self, DemoError> {
+        let dir = tempfile::Builder::new()
+            .prefix("ltigate-demo-")
+            .tempdir()
+            .map_err(DemoError::TempDir)?;
+        let start = |what| move |source| DemoError::Start { what, source };
+
+        // The app's socket first: ltigate's configuration needs its URL.
+        let app_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(start("sample app"))?;
+        let app_url = format!(
+            "http://{}",
+            app_listener.local_addr().map_err(start("sample app"))?
+        );
+
+        let api_key = random_token(24);
+        let mut config = Config {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, options.port)),
+            database_url: format!("sqlite://{}", dir.path().join("demo.db").display()),
+            allow_insecure_http: true,
+            api_keys: vec![KeyHash::of(&api_key)],
+            ..Config::default()
+        };
+        config.tool.name = "ltigate demo".into();
+        config.app.launch_url = Url::parse(&format!("{app_url}/launch")).ok();
+        config.app.deep_linking_url = Url::parse(&format!("{app_url}/deep-linking")).ok();
+        // Stopping the demo should not wait on a browser's idle connections.
+        config.timeouts.shutdown_grace = Duration::from_secs(2);
+        if options.cross_site {
+            // The public URL must carry the real port, so choose it before ltigate binds.
+            let port = match options.port {
+                0 => free_port().map_err(start("ltigate"))?,
+                port => port,
+            };
+            config.listen.set_port(port);
+            config.public_url = Url::parse(&format!("http://localhost:{port}")).ok();
+        }
+        let server = Server::bind(config, Clock::System).await?;
+        let state = server.state().clone();
+        let gate_url = state.config.public_endpoint("");
+        // The app reaches ltigate directly, whatever name the browser uses.
+        let gate_local = format!("http://{}", server.local_addr().map_err(start("ltigate"))?);
+
+        let sim = Simulator::start().await.map_err(start("LMS simulator"))?;
+        let launch_url = state.config.public_endpoint("/lti/launch");
+        sim.add_tool(Tool {
+            client_id: CLIENT_ID.into(),
+            deployment_id: DEPLOYMENT_ID.into(),
+            login_url: state.config.public_endpoint("/lti/login"),
+            redirect_uris: vec![launch_url.clone()],
+            target_link_uri: launch_url,
+            deep_linking_url: None,
+        });
+        let fields = PlatformFields {
+            url: Some(sim.issuer()),
+            client_id: Some(CLIENT_ID.into()),
+            name: Some("LMS simulator".into()),
+            authentication_endpoint: Some(sim.authorization_endpoint()),
+            accesstoken_endpoint: Some(sim.token_endpoint()),
+            auth_config: Some(AuthConfig {
+                method: "JWK_SET".into(),
+                key: sim.jwks_uri().into(),
+            }),
+            deployment_ids: Some(vec![DEPLOYMENT_ID.into()]),
+            active: Some(true),
+            allow_new_deployments: None,
+        };
+        let platform = platform_input::new_platform(fields, true)
+            .map_err(|e| DemoError::Register(format!("{} ({})", e.message, e.code)))?;
+        state
+            .store
+            .insert_platform(&platform, state.clock.now())
+            .await
+            .map_err(|e| DemoError::Register(e.to_string()))?;
+
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(DemoError::HttpClient)?;
+        let app = sample_app(SampleApp {
+            gate: gate_local,
+            api_key,
+            client,
+        });
+
+        let (stop, stopped) = watch::channel(false);
+        let gate_task = tokio::spawn({
+            let stopped = stopped.clone();
+            async move {
+                if let Err(e) = server.run(stop_requested(stopped)).await {
+                    tracing::error!(error = %e, "ltigate stopped with an error");
+                }
+            }
+        });
+        let app_task = tokio::spawn(async move {
+            let served = axum::serve(app_listener, app)
+                .with_graceful_shutdown(stop_requested(stopped))
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the sample app stopped with an error");
+            }
+        });
+        Ok(Self {
+            sim,
+            gate_url,
+            app_url,
+            stop,
+            tasks: vec![gate_task, app_task],
+            _dir: dir,
+        })
+    }
+
+    /// The simulator's course page for a resource link launch of ltigate: the URL to open.
+    pub fn course_page_url(&self, storage: Storage) -> String {
+        self.sim
+            .launch_page_url(CLIENT_ID, MessageType::ResourceLink, storage)
+    }
+
+    /// ltigate's public base URL, without a trailing slash.
+    pub fn gate_url(&self) -> &str {
+        &self.gate_url
+    }
+
+    /// The sample app's base URL.
+    pub fn app_url(&self) -> &str {
+        &self.app_url
+    }
+
+    /// The running simulator (to change its claims, keys or tampering).
+    pub fn simulator(&self) -> &Simulator {
+        &self.sim
+    }
+
+    /// What `ltigate demo` prints: the URL to open first.
+    pub fn banner(&self) -> String {
+        format!(
+            "ltigate demo is running. Open this URL in a browser and click \"Launch\":\n\
+             \n\
+             \x20 {cookie}\n\
+             \n\
+             The same launch with LTI platform storage (postMessage) instead of a cookie:\n\
+             \x20 {platform}\n\
+             \n\
+             (ltigate on {gate}, sample app on {app}, LMS simulator on {sim};\n\
+             \x20temporary database, deleted on exit. Press Ctrl-C to stop.)",
+            cookie = self.course_page_url(Storage::Cookie),
+            platform = self.course_page_url(Storage::Platform),
+            gate = self.gate_url,
+            app = self.app_url,
+            sim = self.sim.base_url(),
+        )
+    }
+
+    /// Stops the servers (in-flight requests get a short grace) and deletes the database.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// `ltigate demo`: starts the demo, prints the URL and runs until `shutdown` completes.
+pub async fn run(
+    options: DemoOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DemoError> {
+    let demo = Demo::start(options).await?;
+    println!("{}", demo.banner());
+    shutdown.await;
+    demo.stop().await;
+    Ok(())
+}
+
+/// Resolves when the demo is stopped or dropped.
+async fn stop_requested(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+fn free_port() -> std::io::Result<u16> {
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The sample app's view of ltigate.
+struct SampleApp {
+    gate: String,
+    api_key: String,
+    client: reqwest::Client,
+}
+
+fn sample_app(app: SampleApp) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/launch", get(resource_link))
+        .route("/deep-linking", get(deep_linking))
+        .with_state(Arc::new(app))
+}
+
+async fn index() -> Response {
+    page(
+        StatusCode::OK,
+        "Sample app",
+        "<h1>Sample app</h1><p>This app is opened by ltigate after a launch. Start one from \
+         the LMS simulator's course page (the URL <code>ltigate demo</code> printed).</p>",
+    )
+}
+
+async fn resource_link(
+    State(app): State<Arc<SampleApp>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    show_launch(&app, query.get("ltik"), false).await
+}
+
+async fn deep_linking(
+    State(app): State<Arc<SampleApp>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    show_launch(&app, query.get("ltik"), true).await
+}
+
+/// What an app does with an ltik: one server-side call to ltigate with its API key.
+async fn show_launch(app: &SampleApp, ltik: Option<&String>, deep_linking: bool) -> Response {
+    let Some(ltik) = ltik else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "No launch",
+            "<h1>No launch</h1><p>This page expects <code>?ltik=…</code> from ltigate.</p>",
+        );
+    };
+    let response = app
+        .client
+        .get(format!("{}/api/idtoken", app.gate))
+        .header(
+            AUTHORIZATION,
+            format!("LTIK-AUTH-V2 {}:{ltik}", app.api_key),
+        )
+        .send()
+        .await;
+    let (status, text) = match response {
+        Ok(r) => (r.status(), r.text().await.unwrap_or_default()),
+        Err(e) => {
+            return page(
+                StatusCode::BAD_GATEWAY,
+                "ltigate unreachable",
+                &format!(
+                    "<h1>ltigate did not answer</h1><p>{}</p>",
+                    escape(&e.to_string())
+                ),
+            );
+        }
+    };
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
+    if !status.is_success() {
+        return page(
+            StatusCode::BAD_GATEWAY,
+            "Launch not accepted",
+            &format!(
+                "<h1>ltigate refused the ltik</h1><p><code>GET /api/idtoken</code> answered \
+                 {status}:</p><pre>{}</pre>",
+                escape(&pretty)
+            ),
+        );
+    }
+    let html = launch_html(&body, deep_linking)
+        + &format!(
+            "<h2>The JSON from <code>GET /api/idtoken</code></h2><pre>{}</pre>",
+            escape(&pretty)
+        );
+    page(StatusCode::OK, "Launched", &html)
+}
+
+/// The summary of a launch: who, from where, in which course, with which roles and services.
+fn launch_html(body: &Value, deep_linking: bool) -> String {
+    let field = |value: &Value| value.as_str().map_or_else(|| "—".to_owned(), escape);
+    let user = &body["user"];
+    let platform = &body["platform"];
+    let launch = &body["launch"];
+    let context = &launch["context"];
+    let name = user["name"]
+        .as_str()
+        .or_else(|| user["id"].as_str())
+        .map_or_else(|| "anonymous user".to_owned(), escape);
+    let roles: Vec<String> = user["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|role| {
+            // Role URIs end in the readable name: `...membership#Instructor`.
+            let short = role.rsplit(['#', '/']).next().unwrap_or(role);
+            format!(
+                "<li>{} <code class=\"muted\">{}</code></li>",
+                escape(short),
+                escape(role)
+            )
+        })
+        .collect();
+    let roles = if roles.is_empty() {
+        "none".to_owned()
+    } else {
+        format!("<ul>{}</ul>", roles.concat())
+    };
+    let services: Vec<String> = [
+        ("outcomes", "Basic outcomes"),
+        ("assignmentAndGrades", "Assignment and Grade Services"),
+        ("namesAndRoles", "Names and Role Provisioning"),
+        ("deepLinking", "Deep linking"),
+    ]
+    .iter()
+    .map(|(key, label)| {
+        let available = body["services"][key]["available"].as_bool() == Some(true);
+        let mark = if available {
+            "available"
+        } else {
+            "not available"
+        };
+        format!("<li>{label}: {mark}</li>")
+    })
+    .collect();
+    let note = if deep_linking {
+        "<p>This is a deep linking request: a real app would let the user choose content and \
+         answer with <code>POST /api/deeplinking/form</code>.</p>"
+    } else {
+        ""
+    };
+    format!(
+        "<h1>Hello, {name}!</h1>\
+         <p>ltigate verified an <code>{kind}</code> from <b>{platform_name}</b> and handed it \
+         to this app, which read it with one call to <code>GET /api/idtoken</code>.</p>{note}\
+         <table>\
+         <tr><th>User</th><td>{name} · {email} · id <code>{user_id}</code></td></tr>\
+         <tr><th>Roles</th><td>{roles}</td></tr>\
+         <tr><th>Platform</th><td>{platform_name} · issuer <code>{issuer}</code> · client id \
+         <code>{client_id}</code> · deployment <code>{deployment}</code></td></tr>\
+         <tr><th>Course</th><td>{context_title} ({context_label}) · id <code>{context_id}</code></td></tr>\
+         <tr><th>Resource link</th><td>{link_title}</td></tr>\
+         <tr><th>Services</th><td><ul>{services}</ul></td></tr>\
+         </table>\
+         <p class=\"muted\">An app identifies this user by the pair (platform id, user id) = \
+         (<code>{platform_id}</code>, <code>{user_id}</code>), never by the user id or email \
+         alone.</p>",
+        kind = field(&launch["type"]),
+        platform_name = field(&platform["name"]),
+        email = field(&user["email"]),
+        user_id = field(&user["id"]),
+        issuer = field(&platform["url"]),
+        client_id = field(&platform["clientId"]),
+        deployment = field(&platform["deploymentId"]),
+        platform_id = field(&platform["id"]),
+        context_title = field(&context["title"]),
+        context_label = field(&context["label"]),
+        context_id = field(&context["id"]),
+        link_title = field(&launch["resourceLink"]["title"]),
+        services = services.concat(),
+    )
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{title} · sample app</title><style>body{{font-family:system-ui,sans-serif;\
+         max-width:48rem;margin:1.5rem auto;padding:0 1rem;color:#222}}\
+         th{{text-align:left;vertical-align:top;padding-right:1rem}}td ul{{margin:0;padding-left:1.2rem}}\
+         code{{background:#eee;padding:.1rem .3rem}}.muted{{color:#666;font-size:.85rem}}\
+         pre{{background:#f6f6f6;padding:.8rem;overflow:auto;font-size:.8rem}}</style></head>\
+         <body>{body}</body></html>",
+        title = escape(title)
+    );
+    (
+        status,
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CACHE_CONTROL, "no-store"),
+            (REFERRER_POLICY, "no-referrer"),
+            (
+                CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_summary_escapes_what_the_lms_sent() {
+        let body = json!({
+            "user": {"id": "u<1>", "name": "<script>alert(1)</script>", "roles": [
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+            ]},
+            "platform": {"id": "p1", "name": "LMS & co"},
+            "launch": {"type": "LtiResourceLinkRequest"},
+            "services": {"namesAndRoles": {"available": true}},
+        });
+        let html = launch_html(&body, false);
+        assert!(html.contains("Hello, &lt;script&gt;alert(1)&lt;/script&gt;!"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("LMS &amp; co"));
+        assert!(html.contains("<li>Instructor <code"));
+        assert!(html.contains("Names and Role Provisioning: available"));
+        assert!(html.contains("Basic outcomes: not available"));
+    }
+}
