@@ -100,13 +100,6 @@ pub struct Fetched {
     pub final_url: Url,
 }
 
-impl Fetched {
-    /// The body parsed as `T`.
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.body)
-    }
-}
-
 /// A non-2xx answer, with its body so the platform's message can be quoted.
 #[derive(Debug, Clone)]
 pub struct HttpStatusError {
@@ -247,10 +240,6 @@ impl Outbound {
             .build()
             .map_err(|e| FetchError::Client(error_chain(&e.without_url())))?;
         Ok(Self { client, policy })
-    }
-
-    pub fn policy(&self) -> &OutboundPolicy {
-        &self.policy
     }
 
     /// GETs `url` (exactly as given, query included), expecting JSON of at most `max_bytes`.

@@ -42,7 +42,10 @@ impl RegistrationFailure {
 
     fn internal(e: &dyn std::error::Error) -> Self {
         tracing::error!(error = %crate::http::error::DisplayChain(e), "registration failed inside ltigate");
-        Self::new("INTERNAL_ERROR", "Something went wrong on the tool's server.")
+        Self::new(
+            "INTERNAL_ERROR",
+            "Something went wrong on the tool's server.",
+        )
     }
 }
 
@@ -94,10 +97,16 @@ pub struct Registrar {
 impl Registrar {
     pub fn new(store: Store, outbound: Outbound, config: Arc<Config>, clock: Clock) -> Self {
         let mut hosted = lti::registration::default_hosted_issuers();
-        hosted.extend(config.registration.hosted_issuers.iter().map(|h| HostedIssuer {
-            issuers: h.issuers.clone(),
-            endpoint_domains: h.endpoint_domains.clone(),
-        }));
+        hosted.extend(
+            config
+                .registration
+                .hosted_issuers
+                .iter()
+                .map(|h| HostedIssuer {
+                    issuers: h.issuers.clone(),
+                    endpoint_domains: h.endpoint_domains.clone(),
+                }),
+        );
         Self {
             store,
             outbound,
@@ -147,7 +156,12 @@ impl Registrar {
         let request = registration_request(&tool, platform);
         let answer = self
             .outbound
-            .post_json(platform.registration_endpoint.as_str(), token, &request, MAX_DOCUMENT_BYTES)
+            .post_json(
+                platform.registration_endpoint.as_str(),
+                token,
+                &request,
+                MAX_DOCUMENT_BYTES,
+            )
             .await
             .map_err(|e| match e {
                 FetchError::Status(s) => RegistrationFailure::new(

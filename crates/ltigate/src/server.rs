@@ -10,8 +10,8 @@ use crate::http::{self, ApiKeys, AppState};
 use crate::keys::{self, KeyError, KeyRing};
 use crate::launch::state::StateSigner;
 use crate::launch::{Launcher, PlatformKeys};
-use crate::registration::Registrar;
 use crate::outbound::{FetchError, Outbound, OutboundPolicy};
+use crate::registration::Registrar;
 use crate::secret::{KeyHash, random_token};
 use crate::store::{Store, StoreError};
 

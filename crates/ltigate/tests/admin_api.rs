@@ -49,36 +49,22 @@ async fn platform_round_trip() {
             .starts_with("-----BEGIN PUBLIC KEY-----")
     );
 
-    let listed: Value = gate
-        .admin(Method::GET, "/admin/platforms")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = gate.admin_json(Method::GET, "/admin/platforms", None).await;
     assert_eq!(listed["platforms"].as_array().unwrap().len(), 1);
     assert_eq!(listed["platforms"][0], created);
 
     let shown: Value = gate
-        .admin(Method::GET, &format!("/admin/platforms/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .admin_json(Method::GET, &format!("/admin/platforms/{id}"), None)
+        .await;
     assert_eq!(shown, created);
 
     let patched: Value = gate
-        .admin(Method::PATCH, &format!("/admin/platforms/{id}"))
-        .json(&json!({"name": "Moodle 4.3", "deploymentIds": ["4", "5"], "url": null}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .admin_json(
+            Method::PATCH,
+            &format!("/admin/platforms/{id}"),
+            Some(&json!({"name": "Moodle 4.3", "deploymentIds": ["4", "5"], "url": null})),
+        )
+        .await;
     assert_eq!(patched["name"], "Moodle 4.3");
     assert_eq!(patched["deploymentIds"], json!(["4", "5"]));
     assert_eq!(
@@ -87,25 +73,23 @@ async fn platform_round_trip() {
     );
 
     let deactivated: Value = gate
-        .admin(Method::POST, &format!("/admin/platforms/{id}/deactivate"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .admin_json(
+            Method::POST,
+            &format!("/admin/platforms/{id}/deactivate"),
+            None,
+        )
+        .await;
     assert_eq!(
         (deactivated["status"].clone(), deactivated["active"].clone()),
         (json!("inactive"), json!(false))
     );
     let activated: Value = gate
-        .admin(Method::POST, &format!("/admin/platforms/{id}/activate"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .admin_json(
+            Method::POST,
+            &format!("/admin/platforms/{id}/activate"),
+            None,
+        )
+        .await;
     assert_eq!(activated["status"], "active");
 
     // PUT replaces the whole platform: what GET returned can be sent back edited.
@@ -113,14 +97,8 @@ async fn platform_round_trip() {
     whole["name"] = json!("Replaced");
     whole["deploymentIds"] = json!([]);
     let replaced: Value = gate
-        .admin(Method::PUT, &format!("/admin/platforms/{id}"))
-        .json(&whole)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .admin_json(Method::PUT, &format!("/admin/platforms/{id}"), Some(&whole))
+        .await;
     assert_eq!(replaced["name"], "Replaced");
     assert_eq!(replaced["deploymentIds"], json!([]));
 
@@ -307,14 +285,7 @@ async fn bad_input_is_a_clear_400_and_stores_nothing() {
         .unwrap();
     expect_error(huge, 413, "BODY_TOO_LARGE").await;
 
-    let listed: Value = gate
-        .admin(Method::GET, "/admin/platforms")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = gate.admin_json(Method::GET, "/admin/platforms", None).await;
     assert_eq!(listed["platforms"], json!([]));
 }
 

@@ -65,14 +65,7 @@ async fn open_register(gate: &TestGate, sim: &Simulator, with_token: bool) -> Pa
 }
 
 async fn platforms(gate: &TestGate) -> Vec<Value> {
-    let body: Value = gate
-        .admin(Method::GET, "/admin/platforms")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = gate.admin_json(Method::GET, "/admin/platforms", None).await;
     body["platforms"].as_array().unwrap().clone()
 }
 
@@ -399,14 +392,7 @@ async fn re_registration_of_a_live_platform_waits_for_approval() {
     assert!(page.html.contains("already registered"), "{}", page.html);
     assert_eq!(platforms(&gate).await.len(), 2, "no new platform");
     let path = format!("/admin/platforms/{live_id}");
-    let unchanged: Value = gate
-        .admin(Method::GET, &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unchanged: Value = gate.admin_json(Method::GET, &path, None).await;
     assert_eq!(
         unchanged["authConfig"]["key"],
         "https://live.example.edu/jwks"
@@ -422,13 +408,8 @@ async fn re_registration_of_a_live_platform_waits_for_approval() {
 
     // Rejecting keeps the live platform; a second re-registration proposes again; approving applies.
     let rejected: Value = gate
-        .admin(Method::POST, &format!("{path}/change/reject"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .admin_json(Method::POST, &format!("{path}/change/reject"), None)
+        .await;
     assert!(rejected.get("pendingChange").is_none());
     assert_eq!(
         rejected["authConfig"]["key"],
@@ -450,13 +431,8 @@ async fn re_registration_of_a_live_platform_waits_for_approval() {
         .unwrap();
     open_register(&gate, &sim, true).await.assert_confirmed();
     let approved: Value = gate
-        .admin(Method::POST, &format!("{path}/change/approve"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .admin_json(Method::POST, &format!("{path}/change/approve"), None)
+        .await;
     assert_eq!(approved["authConfig"]["key"], sim.jwks_uri());
     assert_eq!(
         approved["authenticationEndpoint"],

@@ -266,7 +266,11 @@ async fn approve_change(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PlatformView>, ApiError> {
-    if !state.store.approve_platform_change(&id, state.clock.now()).await? {
+    if !state
+        .store
+        .approve_platform_change(&id, state.clock.now())
+        .await?
+    {
         return Err(no_change());
     }
     tracing::info!(platform = %id, "re-registration approved");

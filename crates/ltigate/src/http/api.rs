@@ -1,7 +1,6 @@
 //! The app API (LTIAAS-compatible): the app reads the verified launch it was handed.
 
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -9,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::AppState;
+use super::auth::authorization;
 use super::error::ApiError;
 use super::extract::ApiQuery;
 use crate::api_shape::{PlatformInfo, idtoken_json, raw_idtoken_json};
@@ -30,16 +30,7 @@ impl FromRequestParts<AppState> for LaunchAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "MISSING_AUTHORIZATION",
-                    "Send Authorization: LTIK-AUTH-V2 <API_KEY>:<LTIK>.",
-                )
-            })?;
+        let header = authorization(parts, "Send Authorization: LTIK-AUTH-V2 <API_KEY>:<LTIK>.")?;
         let (api_key, ltik) = header
             .strip_prefix("LTIK-AUTH-V2 ")
             .and_then(|creds| creds.trim().split_once(':'))

@@ -41,22 +41,14 @@ impl FromRequestParts<AppState> for Admin {
                 "The admin API is disabled: set admin_key in the configuration.",
             ));
         };
-        let presented = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        match presented {
-            None => Err(ApiError::unauthorized(
-                "MISSING_AUTHORIZATION",
-                "Send Authorization: Bearer <ADMIN_KEY>.",
-            )),
-            Some(key) if admin_key.matches(key) => Ok(Admin),
-            Some(_) => Err(ApiError::unauthorized(
+        let key = bearer(parts, "Send Authorization: Bearer <ADMIN_KEY>.")?;
+        if admin_key.matches(key) {
+            Ok(Admin)
+        } else {
+            Err(ApiError::unauthorized(
                 "INVALID_ADMIN_KEY",
                 "The admin key is not valid.",
-            )),
+            ))
         }
     }
 }
@@ -69,22 +61,31 @@ impl FromRequestParts<AppState> for AppKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "MISSING_AUTHORIZATION",
-                    "Send Authorization: Bearer <API_KEY>.",
-                )
-            })?;
-        if state.api_keys.accepts(presented) {
+        let key = bearer(parts, "Send Authorization: Bearer <API_KEY>.")?;
+        if state.api_keys.accepts(key) {
             Ok(AppKey)
         } else {
-            Err(ApiError::unauthorized("INVALID_API_KEY", "The API key is not valid."))
+            Err(ApiError::unauthorized(
+                "INVALID_API_KEY",
+                "The API key is not valid.",
+            ))
         }
     }
+}
+
+/// The `Authorization` header; `MISSING_AUTHORIZATION` (with `hint`) when absent.
+pub fn authorization<'a>(parts: &'a Parts, hint: &str) -> Result<&'a str, ApiError> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::unauthorized("MISSING_AUTHORIZATION", hint))
+}
+
+/// The credential of an `Authorization: Bearer` header.
+fn bearer<'a>(parts: &'a Parts, hint: &str) -> Result<&'a str, ApiError> {
+    authorization(parts, hint)?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .ok_or_else(|| ApiError::unauthorized("MISSING_AUTHORIZATION", hint))
 }

@@ -101,8 +101,12 @@ fn confirmation_page(done: &Completed) -> Response {
          the new values wait for an administrator of the tool to approve them."
     } else {
         match done.status {
-            PlatformStatus::Active => "The tool is active: it can be launched as soon as it is deployed.",
-            _ => "The registration is pending: an administrator of the tool must activate it before it can be launched.",
+            PlatformStatus::Active => {
+                "The tool is active: it can be launched as soon as it is deployed."
+            }
+            _ => {
+                "The registration is pending: an administrator of the tool must activate it before it can be launched."
+            }
         }
     };
     let body = format!(

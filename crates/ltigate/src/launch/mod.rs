@@ -93,10 +93,6 @@ impl Launcher {
         }
     }
 
-    pub fn signer(&self) -> &StateSigner {
-        &self.signer
-    }
-
     /// OIDC login initiation: find the platform, seal a state, build the auth request.
     pub async fn login(&self, req: LoginRequest) -> Result<LoginRedirect, LaunchFailure> {
         let missing = |name: &str| {

@@ -17,11 +17,11 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, AssertSqlSafe, Executor};
 
 pub use keys::StoredKey;
-pub use registrations::{PendingRegistration, PlatformChange, Registered, ScopeList};
 pub use launches::{LaunchWrite, LaunchWriteError, StoredLaunch};
 pub use platforms::{
     NewPlatform, Platform, PlatformFilter, PlatformKey, PlatformStatus, PlatformUpdate,
 };
+pub use registrations::{PendingRegistration, PlatformChange, Registered, ScopeList};
 
 /// Errors from the store. Conflicts are separate so callers can answer 409.
 #[derive(Debug, thiserror::Error)]

@@ -129,7 +129,9 @@ impl Store {
     ) -> Result<Registered, StoreError> {
         if let Some(existing) = self.platform_by_client(&new.issuer, &new.client_id).await? {
             let PlatformKey::JwkSet(jwks_uri) = &new.key else {
-                return Err(StoreError::Corrupt("a registration carries a JWKS URL".into()));
+                return Err(StoreError::Corrupt(
+                    "a registration carries a JWKS URL".into(),
+                ));
             };
             sqlx::query(
                 "INSERT INTO platform_changes (platform_id, auth_endpoint, token_endpoint, \
@@ -202,13 +204,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(deployment_id) = &change.deployment_id {
-            sqlx::query(
-                "DELETE FROM deployments WHERE platform_id = $1 AND deployment_id = $2",
-            )
-            .bind(platform_id)
-            .bind(deployment_id)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("DELETE FROM deployments WHERE platform_id = $1 AND deployment_id = $2")
+                .bind(platform_id)
+                .bind(deployment_id)
+                .execute(&mut *tx)
+                .await?;
             insert_deployment(&mut tx, platform_id, deployment_id, now).await?;
         }
         sqlx::query("DELETE FROM platform_changes WHERE platform_id = $1")
