@@ -7,16 +7,12 @@ CREATE TABLE server_secrets (
     created_at BIGINT NOT NULL
 );
 
--- Nonces already used by a launch: the insert that fails on the primary key is the replay check.
-CREATE TABLE used_nonces (
-    nonce_hash TEXT PRIMARY KEY,
-    expires_at BIGINT NOT NULL
-);
-CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);
-
--- Verified launches, found by the hash of their ltik.
+-- Verified launches, found by the hash of their ltik. The unique nonce is the replay check:
+-- of any number of submissions of one id_token, exactly one insert succeeds. A launch row
+-- outlives its login state (24 h against minutes), so a nonce cannot come back unnoticed.
 CREATE TABLE launches (
     ltik_hash     TEXT PRIMARY KEY,
+    nonce_hash    TEXT NOT NULL UNIQUE,
     platform_id   TEXT NOT NULL REFERENCES platforms (id) ON DELETE CASCADE,
     deployment_id TEXT NOT NULL,
     claims        TEXT NOT NULL,

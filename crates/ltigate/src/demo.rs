@@ -118,6 +118,8 @@ impl Demo {
             ..Config::default()
         };
         config.tool.name = "ltigate demo".into();
+        // The simulator's JWKS is on loopback, which outbound fetches refuse by default.
+        config.registration.allow_private_networks = true;
         config.app.launch_url = Url::parse(&format!("{app_url}/launch")).ok();
         config.app.deep_linking_url = Url::parse(&format!("{app_url}/deep-linking")).ok();
         // Stopping the demo should not wait on a browser's idle connections.

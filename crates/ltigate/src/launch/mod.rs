@@ -239,7 +239,6 @@ impl Launcher {
         let raw = verified.raw_json();
         let write = LaunchWrite {
             nonce_hash: &KeyHash::of(&state.nonce).to_stored(),
-            nonce_expires_at: state.expires_at,
             ltik_hash: &KeyHash::of(&ltik).to_stored(),
             platform_id: &platform.id,
             deployment_id,

@@ -1,4 +1,4 @@
-//! Launch records: used nonces, verified launches (by ltik hash), service keys, deployments
+//! Launch records: verified launches (by ltik hash, with their single-use nonce), service keys,
 //! recorded at first launch, and the server secrets nodes share.
 
 use super::{Store, StoreError};
@@ -13,11 +13,10 @@ pub struct StoredLaunch {
     pub expires_at: i64,
 }
 
-/// Everything one launch writes, in one transaction.
+/// Everything one launch writes.
 #[derive(Debug)]
 pub struct LaunchWrite<'a> {
     pub nonce_hash: &'a str,
-    pub nonce_expires_at: i64,
     pub ltik_hash: &'a str,
     pub platform_id: &'a str,
     pub deployment_id: &'a str,
@@ -45,22 +44,11 @@ impl From<sqlx::Error> for LaunchWriteError {
 }
 
 impl Store {
-    /// Consumes the nonce and stores the launch atomically: of any number of concurrent
-    /// submissions of one id_token, exactly one gets past the nonce insert.
+    /// Stores the launch, consuming its nonce: one insert, so of any number of concurrent
+    /// submissions of one id_token exactly one succeeds (the unique nonce refuses the rest).
+    /// A new deployment is recorded first; recording is idempotent, so a refused replay
+    /// leaves nothing wrong behind.
     pub async fn record_launch(&self, w: &LaunchWrite<'_>) -> Result<(), LaunchWriteError> {
-        let mut tx = self.pool.begin().await?;
-        let fresh = sqlx::query(
-            "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) \
-             ON CONFLICT (nonce_hash) DO NOTHING",
-        )
-        .bind(w.nonce_hash)
-        .bind(w.nonce_expires_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if fresh == 0 {
-            return Err(LaunchWriteError::NonceReplayed);
-        }
         if w.record_deployment {
             sqlx::query(
                 "INSERT INTO deployments (platform_id, deployment_id, created_at) \
@@ -69,23 +57,28 @@ impl Store {
             .bind(w.platform_id)
             .bind(w.deployment_id)
             .bind(w.now)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
         }
-        sqlx::query(
-            "INSERT INTO launches (ltik_hash, platform_id, deployment_id, claims, service_key, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        let inserted = sqlx::query(
+            "INSERT INTO launches (ltik_hash, nonce_hash, platform_id, deployment_id, claims, \
+             service_key, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (nonce_hash) DO NOTHING",
         )
         .bind(w.ltik_hash)
+        .bind(w.nonce_hash)
         .bind(w.platform_id)
         .bind(w.deployment_id)
         .bind(w.claims)
         .bind(w.service_key)
         .bind(w.now)
         .bind(w.expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(LaunchWriteError::NonceReplayed);
+        }
         Ok(())
     }
 
@@ -115,6 +108,18 @@ impl Store {
         key_hash_of: impl Fn(i64) -> String,
         now: i64,
     ) -> Result<i64, StoreError> {
+        // Read first: after the first launch in a context this is the only query.
+        let select = "SELECT generation FROM service_keys \
+             WHERE platform_id = $1 AND deployment_id = $2 AND context_id = $3";
+        let existing: Option<i64> = sqlx::query_scalar(select)
+            .bind(platform_id)
+            .bind(deployment_id)
+            .bind(context_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(generation) = existing {
+            return Ok(generation);
+        }
         sqlx::query(
             "INSERT INTO service_keys (platform_id, deployment_id, context_id, generation, \
              key_hash, created_at) VALUES ($1, $2, $3, 0, $4, $5) \
@@ -127,15 +132,13 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        Ok(sqlx::query_scalar(
-            "SELECT generation FROM service_keys \
-             WHERE platform_id = $1 AND deployment_id = $2 AND context_id = $3",
-        )
-        .bind(platform_id)
-        .bind(deployment_id)
-        .bind(context_id)
-        .fetch_one(&self.pool)
-        .await?)
+        // Another launch may have created it meanwhile: read what won.
+        Ok(sqlx::query_scalar(select)
+            .bind(platform_id)
+            .bind(deployment_id)
+            .bind(context_id)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// The named shared secret, created from `make` by the first node that asks.

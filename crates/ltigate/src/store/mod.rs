@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyPool, AssertSqlSafe, Executor};
+use sqlx::{AnyPool, Executor};
 
 pub use keys::StoredKey;
 pub use launches::{LaunchWrite, LaunchWriteError, StoredLaunch};
@@ -72,6 +72,8 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(if is_sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
+            // A pooled connection is used at once; pinging it first doubled every round trip.
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if is_sqlite {
@@ -108,15 +110,11 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
-        for table in ["used_nonces", "launches"] {
-            deleted += sqlx::query(AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE expires_at <= $1"
-            )))
+        deleted += sqlx::query("DELETE FROM launches WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.pool)
             .await?
             .rows_affected();
-        }
         Ok(deleted)
     }
 

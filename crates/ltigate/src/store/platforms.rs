@@ -1,7 +1,5 @@
 //! Platforms (LMS registrations, keyed by issuer and client_id) and their deployments.
 
-use std::collections::HashMap;
-
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
@@ -135,9 +133,9 @@ pub struct PlatformFilter {
     pub status: Option<PlatformStatus>,
 }
 
-const PLATFORM_COLUMNS: &str = "id, issuer, client_id, name, auth_endpoint, token_endpoint, \
-     auth_method, auth_key, status, allow_new_deployments, product_family, version, scopes, \
-     created_at, updated_at";
+const PLATFORM_COLUMNS: &str = "p.id, p.issuer, p.client_id, p.name, p.auth_endpoint, \
+     p.token_endpoint, p.auth_method, p.auth_key, p.status, p.allow_new_deployments, \
+     p.product_family, p.version, p.scopes, p.created_at, p.updated_at";
 
 impl FromRow<'_, AnyRow> for Platform {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -235,12 +233,14 @@ impl Store {
 
     /// Platforms matching `filter`, oldest first, with their deployments.
     pub async fn platforms(&self, filter: &PlatformFilter) -> Result<Vec<Platform>, StoreError> {
-        // Each filter is optional: `$n IS NULL OR column = $n` keeps one static query.
-        let mut platforms: Vec<Platform> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {PLATFORM_COLUMNS} FROM platforms \
-             WHERE ($1 IS NULL OR id = $1) AND ($2 IS NULL OR issuer = $2) \
-             AND ($3 IS NULL OR client_id = $3) AND ($4 IS NULL OR status = $4) \
-             ORDER BY created_at, id"
+        // One round trip: a row per (platform, deployment), folded below. Each filter is
+        // optional: `$n IS NULL OR column = $n` keeps one static query.
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {PLATFORM_COLUMNS}, d.deployment_id FROM platforms p \
+             LEFT JOIN deployments d ON d.platform_id = p.id \
+             WHERE ($1 IS NULL OR p.id = $1) AND ($2 IS NULL OR p.issuer = $2) \
+             AND ($3 IS NULL OR p.client_id = $3) AND ($4 IS NULL OR p.status = $4) \
+             ORDER BY p.created_at, p.id, d.created_at, d.deployment_id"
         )))
         .bind(&filter.id)
         .bind(&filter.issuer)
@@ -248,31 +248,16 @@ impl Store {
         .bind(filter.status.map(PlatformStatus::as_str))
         .fetch_all(&self.pool)
         .await?;
-        if platforms.is_empty() {
-            return Ok(platforms);
-        }
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT d.platform_id, d.deployment_id FROM deployments d \
-             JOIN platforms p ON p.id = d.platform_id \
-             WHERE ($1 IS NULL OR p.id = $1) AND ($2 IS NULL OR p.issuer = $2) \
-             AND ($3 IS NULL OR p.client_id = $3) AND ($4 IS NULL OR p.status = $4) \
-             ORDER BY d.created_at, d.deployment_id",
-        )
-        .bind(&filter.id)
-        .bind(&filter.issuer)
-        .bind(&filter.client_id)
-        .bind(filter.status.map(PlatformStatus::as_str))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut by_platform: HashMap<String, Vec<String>> = HashMap::new();
-        for (platform_id, deployment_id) in rows {
-            by_platform
-                .entry(platform_id)
-                .or_default()
-                .push(deployment_id);
-        }
-        for platform in &mut platforms {
-            platform.deployment_ids = by_platform.remove(&platform.id).unwrap_or_default();
+        let mut platforms: Vec<Platform> = Vec::new();
+        for row in &rows {
+            let deployment: Option<String> = row.try_get("deployment_id")?;
+            let id: String = row.try_get("id")?;
+            if platforms.last().is_none_or(|p| p.id != id) {
+                platforms.push(Platform::from_row(row)?);
+            }
+            if let (Some(deployment), Some(platform)) = (deployment, platforms.last_mut()) {
+                platform.deployment_ids.push(deployment);
+            }
         }
         Ok(platforms)
     }

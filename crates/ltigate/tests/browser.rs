@@ -1,0 +1,136 @@
+//! `ltigate demo` in a real browser: headless Chromium, driven through chromedriver, opens the
+//! simulator's course page, clicks "Launch" and waits for the sample app to show the launch
+//! inside the LMS frame. Once with the state cookie, once with platform storage.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (CI installs them). Without them the test
+//! fails, unless `LTIGATE_SKIP_BROWSER_TESTS=1`.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "common/webdriver.rs"]
+mod webdriver;
+
+use std::time::{Duration, Instant};
+
+use ltigate::demo::{Demo, DemoOptions};
+use ltisim::Storage;
+
+use webdriver::{BrowserTools, Chromedriver, Session};
+
+/// How long one launch may take in the browser, from the click to the app's page.
+const LAUNCH_LIMIT: Duration = Duration::from_secs(15);
+/// The default launch of the simulator's claim template.
+const USER_NAME: &str = "Ada Lovelace";
+const COURSE_TITLE: &str = "Introduction to Simulated Computing";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_launches_in_a_real_browser_with_cookie_and_with_platform_storage() {
+    let tools = match BrowserTools::find() {
+        Ok(tools) => tools,
+        Err(why) if std::env::var("LTIGATE_SKIP_BROWSER_TESTS").as_deref() == Ok("1") => {
+            eprintln!("skipped the browser test (LTIGATE_SKIP_BROWSER_TESTS=1): {why}");
+            return;
+        }
+        Err(why) => panic!(
+            "the browser test needs Chromium and chromedriver ({why}). Install them with \
+             `apt-get install chromium chromium-driver`, or set LTIGATE_SKIP_BROWSER_TESTS=1 \
+             to skip this test"
+        ),
+    };
+    let started = Instant::now();
+    let driver = Chromedriver::start(&tools.chromedriver).await;
+    // ltigate on the LMS's site (127.0.0.1): its Lax state cookie comes back on the form post.
+    let same_site = Demo::start(DemoOptions::default()).await.unwrap();
+    // ltigate on another site (localhost): the browser keeps its cookie out of the LMS frame.
+    let cross_site = Demo::start(DemoOptions {
+        cross_site: true,
+        ..DemoOptions::default()
+    })
+    .await
+    .unwrap();
+    eprintln!("chromedriver and two demos up in {:?}", started.elapsed());
+
+    let step = Instant::now();
+    let browser = driver.session(&tools.chromium, &[]).await;
+    eprintln!("browser started in {:?}", step.elapsed());
+    let page = launch(&browser, &same_site.course_page_url(Storage::Cookie)).await;
+    expect_launch(&page, "state cookie");
+    browser.close().await;
+    eprintln!("launch with the state cookie: {:?}", step.elapsed());
+
+    // Platform storage with no usable cookie: the binding goes through lti.put_data at login
+    // and comes back through lti.get_data at launch.
+    let step = Instant::now();
+    let browser = driver.session(&tools.chromium, &[]).await;
+    let page = launch(&browser, &cross_site.course_page_url(Storage::Platform)).await;
+    expect_launch(&page, "platform storage (cross-site)");
+    eprintln!("launch with platform storage: {:?}", step.elapsed());
+
+    // The control: the same cross-site set-up without platform storage is refused, so the
+    // launch above really did without the cookie.
+    let step = Instant::now();
+    let page = launch_until(
+        &browser,
+        &cross_site.course_page_url(Storage::Cookie),
+        |source| source.contains("could not be opened"),
+    )
+    .await;
+    assert!(
+        page.contains("STATE_NOT_BOUND"),
+        "cross-site launch without platform storage should be refused for the missing \
+         cookie:\n{page}"
+    );
+    browser.close().await;
+    eprintln!(
+        "cross-site launch without storage refused: {:?}",
+        step.elapsed()
+    );
+
+    same_site.stop().await;
+    cross_site.stop().await;
+    drop(driver);
+    eprintln!("browser test done in {:?}", started.elapsed());
+}
+
+/// Opens a course page, clicks "Launch" and returns the tool frame's page once it shows a
+/// launch (or an error page).
+async fn launch(browser: &Session, course_page: &str) -> String {
+    launch_until(browser, course_page, |source| {
+        source.contains(USER_NAME)
+            || source.contains("could not be opened")
+            // The platform storage page's own message when storage failed (its script holds
+            // the same words, so match the rendered element).
+            || source.contains("id=\"msg\">Your browser blocked")
+    })
+    .await
+}
+
+async fn launch_until(browser: &Session, course_page: &str, done: impl Fn(&str) -> bool) -> String {
+    browser.goto(course_page).await;
+    let button = browser.find("#launch").await;
+    browser.click(&button).await;
+    let (source, finished) = browser
+        .wait_for_frame_source("iframe[name=tool_frame]", LAUNCH_LIMIT, done)
+        .await;
+    assert!(
+        finished,
+        "the tool frame did not finish within {LAUNCH_LIMIT:?}; it shows:\n{source}"
+    );
+    source
+}
+
+/// The sample app's page for the simulator's default resource link launch.
+fn expect_launch(page: &str, how: &str) {
+    for expected in [
+        USER_NAME,
+        "LtiResourceLinkRequest",
+        COURSE_TITLE,
+        "Instructor",
+        "GET /api/idtoken",
+    ] {
+        assert!(
+            page.contains(expected),
+            "launch with {how}: the app page lacks {expected:?}:\n{page}"
+        );
+    }
+}
