@@ -136,6 +136,10 @@ pub struct LaunchConfig {
     /// The least time between two fetches of one JWKS (an unknown kid triggers a refetch).
     #[serde(default = "default_jwks_min_refetch", with = "secs")]
     pub jwks_min_refetch: Duration,
+    /// How long a node trusts its cached copy of a platform (changes made through other
+    /// nodes or the CLI show within this time; 0 turns the cache off).
+    #[serde(default = "default_platform_cache_ttl", with = "secs")]
+    pub platform_cache_ttl: Duration,
 }
 
 /// Time bounds on outbound requests and short-lived records.
@@ -281,6 +285,9 @@ fn default_jwks_ttl() -> Duration {
 fn default_jwks_min_refetch() -> Duration {
     Duration::from_secs(10)
 }
+fn default_platform_cache_ttl() -> Duration {
+    Duration::from_secs(5)
+}
 fn default_pending_ttl() -> Duration {
     Duration::from_secs(3600)
 }
@@ -336,6 +343,7 @@ impl Default for LaunchConfig {
             leeway: default_leeway(),
             jwks_ttl: default_jwks_ttl(),
             jwks_min_refetch: default_jwks_min_refetch(),
+            platform_cache_ttl: default_platform_cache_ttl(),
         }
     }
 }

@@ -46,7 +46,9 @@ impl Server {
     /// Opens the store, makes sure a tool key exists and binds the listening socket.
     pub async fn bind(mut config: Config, clock: Clock) -> Result<Self, StartError> {
         lti::install_crypto_provider();
-        let store = Store::connect(&config.database_url).await?;
+        let store = Store::connect(&config.database_url)
+            .await?
+            .with_platform_cache(config.launch.platform_cache_ttl);
         let now = clock.now();
         if keys::ensure_key(&store, now).await? {
             tracing::info!("generated the first tool signing key");

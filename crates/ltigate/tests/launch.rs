@@ -450,24 +450,6 @@ async fn pending_inactive_and_unknown_platforms_cannot_launch() {
 }
 
 #[tokio::test]
-async fn a_pending_platform_cannot_launch() {
-    let lms = Lms::start().await;
-    // Pending is set by dynamic registration; here it is written through the CLI's store path.
-    let store = ltigate::store::Store::connect(&lms.gate.database_url)
-        .await
-        .unwrap();
-    let update = ltigate::store::PlatformUpdate {
-        status: Some(ltigate::store::PlatformStatus::Pending),
-        ..Default::default()
-    };
-    store
-        .update_platform(&lms.platform_id, &update, 0)
-        .await
-        .unwrap();
-    assert_eq!(lms.login_refusal().await, "PLATFORM_PENDING");
-}
-
-#[tokio::test]
 async fn new_deployments_are_recorded_when_allowed() {
     let lms = Lms::start_with(json!({"deploymentIds": [], "allowNewDeployments": true})).await;
     lms.do_launch(MessageType::ResourceLink).await.ltik();

@@ -9,7 +9,8 @@ mod failure;
 mod platform_keys;
 pub mod state;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use lti::claims::MessageType;
 use lti::id_token::{Expectations, UnverifiedIdToken, verify};
@@ -74,7 +75,13 @@ pub struct Launcher {
     signer: StateSigner,
     clock: Clock,
     config: Arc<Config>,
+    /// Service key generation per (platform, deployment, context): a key, once made, is
+    /// stable, so launches in a known context need no query for it.
+    service_keys: Arc<Mutex<HashMap<String, i64>>>,
 }
+
+/// Most contexts whose service key generation a node remembers.
+const MAX_CACHED_SERVICE_KEYS: usize = 100_000;
 
 impl Launcher {
     pub fn new(
@@ -90,6 +97,7 @@ impl Launcher {
             signer,
             clock,
             config,
+            service_keys: Arc::default(),
         }
     }
 
@@ -344,16 +352,34 @@ impl Launcher {
             );
             self.signer.derive("service", &input)
         };
-        let generation = self
-            .store
-            .service_key_generation(
-                &platform.id,
-                deployment_id,
-                context_id,
-                |g| KeyHash::of(&derive(g)).to_stored(),
-                self.clock.now(),
-            )
-            .await?;
+        let cache_key = format!("{}\0{deployment_id}\0{context_id}", platform.id);
+        let cached = self
+            .service_keys
+            .lock()
+            .expect("service key cache lock")
+            .get(&cache_key)
+            .copied();
+        let generation = match cached {
+            Some(generation) => generation,
+            None => {
+                let generation = self
+                    .store
+                    .service_key_generation(
+                        &platform.id,
+                        deployment_id,
+                        context_id,
+                        |g| KeyHash::of(&derive(g)).to_stored(),
+                        self.clock.now(),
+                    )
+                    .await?;
+                let mut cache = self.service_keys.lock().expect("service key cache lock");
+                if cache.len() >= MAX_CACHED_SERVICE_KEYS {
+                    cache.clear();
+                }
+                cache.insert(cache_key, generation);
+                generation
+            }
+        };
         Ok(derive(generation))
     }
 }

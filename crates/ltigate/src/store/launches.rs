@@ -59,6 +59,7 @@ impl Store {
             .bind(w.now)
             .execute(&self.pool)
             .await?;
+            self.platform_cache.clear();
         }
         let inserted = sqlx::query(
             "INSERT INTO launches (ltik_hash, nonce_hash, platform_id, deployment_id, claims, \

@@ -6,6 +6,7 @@
 
 mod keys;
 mod launches;
+mod platform_cache;
 mod platforms;
 mod registrations;
 
@@ -50,6 +51,7 @@ const RETIRED_KEY_HISTORY_SECS: i64 = 7 * 24 * 3600;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    platform_cache: platform_cache::PlatformCache,
 }
 
 /// Applied to every SQLite connection: WAL lets readers run beside the single writer,
@@ -88,7 +90,17 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            platform_cache: Default::default(),
+        })
+    }
+
+    /// Caches platform lookups by id and by (issuer, client_id) for `ttl` (zero: off).
+    /// Writes through this store clear the cache; other nodes' writes show within `ttl`.
+    pub fn with_platform_cache(mut self, ttl: Duration) -> Self {
+        self.platform_cache = platform_cache::PlatformCache::new(ttl);
+        self
     }
 
     /// Whether the database answers (readiness).

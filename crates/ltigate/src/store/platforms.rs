@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
+use super::platform_cache::CacheKey;
 use super::{Store, StoreError};
 use crate::secret::random_token;
 
@@ -199,6 +200,7 @@ impl Store {
             insert_deployment(&mut tx, &id, deployment_id, now).await?;
         }
         tx.commit().await?;
+        self.platform_cache.clear();
         self.platform(&id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("platform vanished after insert".into()))
@@ -206,13 +208,15 @@ impl Store {
 
     /// One platform by id, with its deployments.
     pub async fn platform(&self, id: &str) -> Result<Option<Platform>, StoreError> {
-        let mut found = self
-            .platforms(&PlatformFilter {
+        let key = CacheKey::Id(id.to_owned());
+        self.cached_platform(
+            key,
+            PlatformFilter {
                 id: Some(id.to_owned()),
                 ..Default::default()
-            })
-            .await?;
-        Ok(found.pop())
+            },
+        )
+        .await
     }
 
     /// The platform registered for (issuer, client_id).
@@ -221,14 +225,31 @@ impl Store {
         issuer: &str,
         client_id: &str,
     ) -> Result<Option<Platform>, StoreError> {
-        let mut found = self
-            .platforms(&PlatformFilter {
+        let key = CacheKey::Client(issuer.to_owned(), client_id.to_owned());
+        self.cached_platform(
+            key,
+            PlatformFilter {
                 issuer: Some(issuer.to_owned()),
                 client_id: Some(client_id.to_owned()),
                 ..Default::default()
-            })
-            .await?;
-        Ok(found.pop())
+            },
+        )
+        .await
+    }
+
+    async fn cached_platform(
+        &self,
+        key: CacheKey,
+        filter: PlatformFilter,
+    ) -> Result<Option<Platform>, StoreError> {
+        if let Some(platform) = self.platform_cache.get(&key) {
+            return Ok(Some(platform));
+        }
+        let found = self.platforms(&filter).await?.pop();
+        if let Some(platform) = &found {
+            self.platform_cache.put(platform);
+        }
+        Ok(found)
     }
 
     /// Platforms matching `filter`, oldest first, with their deployments.
@@ -307,6 +328,7 @@ impl Store {
             }
         }
         tx.commit().await?;
+        self.platform_cache.clear();
         self.platform(id).await
     }
 
@@ -317,6 +339,7 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.platform_cache.clear();
         Ok(deleted > 0)
     }
 }

@@ -216,6 +216,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.platform_cache.clear();
         Ok(true)
     }
 

@@ -204,3 +204,54 @@ async fn generated_api_key_hashes_are_stored() {
     store.insert_api_key("sha256:aa", 1).await.unwrap();
     assert_eq!(store.api_key_hashes().await.unwrap(), ["sha256:aa"]);
 }
+
+#[tokio::test]
+async fn the_platform_cache_is_cleared_by_own_writes_and_expires_for_others() {
+    let (store, dir) = temp_store().await;
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let node = store.with_platform_cache(std::time::Duration::from_millis(300));
+    let other_node = Store::connect(&url).await.unwrap();
+    let p = node.insert_platform(&canvas("1000"), 1).await.unwrap();
+    assert_eq!(
+        node.platform(&p.id).await.unwrap().unwrap().status,
+        PlatformStatus::Active
+    );
+
+    let deactivate = PlatformUpdate {
+        status: Some(PlatformStatus::Inactive),
+        ..Default::default()
+    };
+    node.update_platform(&p.id, &deactivate, 2).await.unwrap();
+    let seen = node
+        .platform_by_client(&p.issuer, &p.client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        seen.status,
+        PlatformStatus::Inactive,
+        "own writes show at once"
+    );
+
+    let activate = PlatformUpdate {
+        status: Some(PlatformStatus::Active),
+        ..Default::default()
+    };
+    other_node
+        .update_platform(&p.id, &activate, 3)
+        .await
+        .unwrap();
+    let stale = node.platform(&p.id).await.unwrap().unwrap();
+    assert_eq!(
+        stale.status,
+        PlatformStatus::Inactive,
+        "cached within the TTL"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let fresh = node.platform(&p.id).await.unwrap().unwrap();
+    assert_eq!(
+        fresh.status,
+        PlatformStatus::Active,
+        "another node's write shows after the TTL"
+    );
+}
