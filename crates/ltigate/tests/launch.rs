@@ -453,28 +453,13 @@ async fn pending_inactive_and_unknown_platforms_cannot_launch() {
 async fn new_deployments_are_recorded_when_allowed() {
     let lms = Lms::start_with(json!({"deploymentIds": [], "allowNewDeployments": true})).await;
     lms.do_launch(MessageType::ResourceLink).await.ltik();
-    let platform: Value = lms
-        .gate
-        .admin(
-            Method::GET,
-            &format!("/admin/platforms/{}", lms.platform_id),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let platform = lms.platform().await;
     assert_eq!(platform["deploymentIds"], json!([DEPLOYMENT_ID]));
 }
 
 #[tokio::test]
 async fn platform_key_rotation_is_followed_at_most_once_per_interval() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let clock = ltigate::clock::Clock::manual(now);
+    let clock = common::manual_clock_at_now();
     let lms = Lms::start_at(clock.clone(), json!({})).await;
     lms.do_launch(MessageType::ResourceLink).await.ltik();
     // The platform switches keys and drops the old one. The JWKS was fetched a moment ago,

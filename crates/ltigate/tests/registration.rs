@@ -130,18 +130,7 @@ async fn register_pending_then_activated_then_launch() {
     activate(&lms.gate, &lms.platform_id).await;
     // The spec-like platform returned no deployment id: the first launch records it.
     lms.do_launch(MessageType::ResourceLink).await.ltik();
-    let after: Value = lms
-        .gate
-        .admin(
-            Method::GET,
-            &format!("/admin/platforms/{}", lms.platform_id),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = lms.platform().await;
     assert_eq!(after["deploymentIds"].as_array().unwrap().len(), 1);
 }
 
@@ -297,11 +286,7 @@ async fn intermediate_page_flow() {
 
 #[tokio::test]
 async fn a_parked_registration_expires() {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let clock = Clock::manual(now);
+    let clock = common::manual_clock_at_now();
     let sim = Simulator::start().await.unwrap();
     let gate = TestGate::start_at(clock.clone(), |c| {
         loopback_lms(c);

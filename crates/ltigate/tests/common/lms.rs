@@ -194,6 +194,14 @@ impl Lms {
         outcome.code().to_owned()
     }
 
+    /// The platform as the admin API shows it now.
+    pub async fn platform(&self) -> Value {
+        let path = format!("/admin/platforms/{}", self.platform_id);
+        self.gate
+            .admin_json(reqwest::Method::GET, &path, None)
+            .await
+    }
+
     /// `GET /api/idtoken` with the test API key.
     pub async fn idtoken(&self, ltik: &str, query: &str) -> reqwest::Response {
         self.gate

@@ -90,6 +90,15 @@ impl TestGate {
     }
 }
 
+/// A manual clock set to the real time (tokens from the simulator carry real times).
+pub fn manual_clock_at_now() -> Clock {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    Clock::manual(now as i64)
+}
+
 /// Asserts an LTIAAS-shaped error and returns the response body.
 pub async fn expect_error(
     response: reqwest::Response,
