@@ -660,16 +660,24 @@ async fn a_large_content_length_is_refused_before_reading() {
     assert!(start.elapsed() < BOUNDED);
 }
 
-#[tokio::test]
-async fn an_endless_body_without_length_is_cut_at_the_cap() {
-    let server = serve(|_, mut s| async move {
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+/// A server that answers `head` then sends `byte` forever (no Content-Length).
+async fn endless(head: &'static str, byte: u8) -> Server {
+    serve(move |_, mut s| async move {
         if s.write_all(head.as_bytes()).await.is_err() {
             return;
         }
-        let chunk = [b' '; 8192];
+        let chunk = [byte; 8192];
         while s.write_all(&chunk).await.is_ok() {}
     })
+    .await
+}
+
+#[tokio::test]
+async fn an_endless_body_without_length_is_cut_at_the_cap() {
+    let server = endless(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+        b' ',
+    )
     .await;
     let result = client(policy())
         .get_json(&server.url("allowed.test", "/"), None, 64 * 1024)
@@ -836,14 +844,10 @@ async fn error_answers_carry_their_body() {
 
 #[tokio::test]
 async fn a_huge_error_body_is_truncated_not_fatal() {
-    let server = serve(|_, mut s| async move {
-        let head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
-        if s.write_all(head.as_bytes()).await.is_err() {
-            return;
-        }
-        let chunk = [b'x'; 8192];
-        while s.write_all(&chunk).await.is_ok() {}
-    })
+    let server = endless(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n",
+        b'x',
+    )
     .await;
     let err = client(policy())
         .get_json(&server.url("allowed.test", "/"), None, 1024 * 1024)
