@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::platforms::{insert_deployment, join_scopes, split_scopes};
-use super::{NewPlatform, Platform, PlatformKey, Store, StoreError};
+use super::{NewPlatform, Platform, PlatformFilter, PlatformKey, Store, StoreError};
 
 /// A registration started at `/lti/register` and handed to the app's intermediate page.
 #[derive(Clone, FromRow)]
@@ -127,7 +127,13 @@ impl Store {
         new: &NewPlatform,
         now: i64,
     ) -> Result<Registered, StoreError> {
-        if let Some(existing) = self.platform_by_client(&new.issuer, &new.client_id).await? {
+        // Straight from the database, not the launch path's cache: this decides a write.
+        let filter = PlatformFilter {
+            issuer: Some(new.issuer.clone()),
+            client_id: Some(new.client_id.clone()),
+            ..Default::default()
+        };
+        if let Some(existing) = self.platforms(&filter).await?.pop() {
             let PlatformKey::JwkSet(jwks_uri) = &new.key else {
                 return Err(StoreError::Corrupt(
                     "a registration carries a JWKS URL".into(),
