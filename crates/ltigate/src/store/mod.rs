@@ -58,9 +58,10 @@ pub struct Store {
 /// `synchronous = NORMAL` in WAL mode makes a commit durable at the next checkpoint (a power
 /// loss can lose the last commits, never corrupt), and the busy timeout makes writers queue
 /// instead of failing under load. A 1 MiB page cache per connection keeps memory flat; the
-/// hot rows (platforms, keys) are small.
+/// hot rows (platforms, keys) are small. The WAL file is cut back to 64 MiB after checkpoints
+/// instead of keeping its high-water size on disk.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024;";
+     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024; PRAGMA journal_size_limit = 67108864;";
 
 impl Store {
     /// Connects (creating a SQLite file when missing) and runs the migrations.
