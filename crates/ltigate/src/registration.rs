@@ -61,8 +61,16 @@ impl From<lti::registration::RegistrationError> for RegistrationFailure {
     }
 }
 
-fn fetch_failure(what: &str, e: FetchError) -> RegistrationFailure {
-    RegistrationFailure::new(e.code(), format!("Could not {what}: {e}."))
+/// A failed exchange with the platform: its error answer gets `refused_code` and is quoted;
+/// anything else keeps the fetch's own code.
+fn fetch_failure(what: &str, refused_code: &'static str, e: FetchError) -> RegistrationFailure {
+    match e {
+        FetchError::Status(answer) => RegistrationFailure::new(
+            refused_code,
+            format!("The platform refused to {what}: it {answer}."),
+        ),
+        e => RegistrationFailure::new(e.code(), format!("Could not {what}: {e}.")),
+    }
 }
 
 /// Choices made when completing a registration (from the app's intermediate page).
@@ -133,12 +141,8 @@ impl Registrar {
             .outbound
             .get_json(configuration_url, token, MAX_DOCUMENT_BYTES)
             .await
-            .map_err(|e| match e {
-                FetchError::Status(s) => RegistrationFailure::new(
-                    "CONFIGURATION_UNAVAILABLE",
-                    format!("The platform's configuration URL {s}."),
-                ),
-                e => fetch_failure("fetch the platform's configuration", e),
+            .map_err(|e| {
+                fetch_failure("serve its configuration", "CONFIGURATION_UNAVAILABLE", e)
             })?;
         let config = PlatformConfiguration::parse(&fetched.body)?;
         check_issuer(&config, &url, &self.hosted, self.config.allow_insecure_http)?;
@@ -163,13 +167,7 @@ impl Registrar {
                 MAX_DOCUMENT_BYTES,
             )
             .await
-            .map_err(|e| match e {
-                FetchError::Status(s) => RegistrationFailure::new(
-                    "PLATFORM_REFUSED_REGISTRATION",
-                    format!("The platform refused the registration: it {s}."),
-                ),
-                e => fetch_failure("send the registration to the platform", e),
-            })?;
+            .map_err(|e| fetch_failure("register the tool", "PLATFORM_REFUSED_REGISTRATION", e))?;
         let response = parse_registration_response(&answer.body)?;
         self.store_platform(platform, &response, options).await
     }
