@@ -1,5 +1,6 @@
 //! LMS-facing routes: the tool's JWKS, OIDC login initiation and the launch.
 
+use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Form, Query, State};
 use axum::http::header::{
@@ -8,7 +9,6 @@ use axum::http::header::{
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::AppState;
@@ -38,7 +38,8 @@ async fn jwks(State(state): State<AppState>) -> Result<impl IntoResponse, ApiErr
             (CONTENT_TYPE, "application/json"),
             (CACHE_CONTROL, "public, max-age=300"),
         ],
-        Json(jwks.as_ref().clone()),
+        // Serialised straight from the shared key set: no per-request copy of it.
+        serde_json::to_vec(jwks.as_ref()).map_err(|e| ApiError::internal(&e))?,
     ))
 }
 
@@ -267,26 +268,9 @@ async fn storage_get_page(
     id_token: &str,
     sealed_state: &str,
 ) -> Response {
-    let platform = match state.store.platform(&login.platform_id).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return failure_page(&LaunchFailure::new(
-                "PLATFORM_NOT_FOUND",
-                "platform",
-                "This LMS is not registered with the tool.",
-            ));
-        }
-        Err(e) => return failure_page(&LaunchFailure::from(e)),
-    };
-    let origin = match url::Url::parse(&platform.auth_endpoint) {
-        Ok(u) => u.origin().ascii_serialization(),
-        Err(_) => {
-            return failure_page(&LaunchFailure::new(
-                "PLATFORM_MISCONFIGURED",
-                "auth_endpoint",
-                "The LMS's authorization endpoint is not a valid URL.",
-            ));
-        }
+    let origin = match state.launcher.storage_origin(login).await {
+        Ok(origin) => origin,
+        Err(failure) => return failure_page(&failure),
     };
     let action = state.config.public_endpoint("/lti/launch");
     let body = format!(

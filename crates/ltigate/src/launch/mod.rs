@@ -129,13 +129,7 @@ impl Launcher {
             expires_at: now + self.config.launch.state_ttl.as_secs() as i64,
             storage_target: req.lti_storage_target.clone().filter(|t| !t.is_empty()),
         };
-        let mut url = Url::parse(&platform.auth_endpoint).map_err(|_| {
-            LaunchFailure::new(
-                "PLATFORM_MISCONFIGURED",
-                "auth_endpoint",
-                "The LMS's authorization endpoint is not a valid URL.",
-            )
-        })?;
+        let mut url = auth_endpoint(&platform)?;
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("scope", "openid")
@@ -157,6 +151,17 @@ impl Launcher {
             state_id: state.id,
             storage_target: state.storage_target,
         })
+    }
+
+    /// The origin of the authorization endpoint of the login's platform: the platform storage
+    /// frame lives there.
+    pub async fn storage_origin(&self, state: &LoginState) -> Result<String, LaunchFailure> {
+        let platform = self
+            .store
+            .platform(&state.platform_id)
+            .await?
+            .ok_or_else(platform_not_found)?;
+        Ok(auth_endpoint(&platform)?.origin().ascii_serialization())
     }
 
     /// Opens a state without checking its binding (to decide how the browser proves it).
@@ -382,6 +387,17 @@ impl Launcher {
         };
         Ok(derive(generation))
     }
+}
+
+/// The platform's OIDC authorization endpoint.
+fn auth_endpoint(platform: &Platform) -> Result<Url, LaunchFailure> {
+    Url::parse(&platform.auth_endpoint).map_err(|_| {
+        LaunchFailure::new(
+            "PLATFORM_MISCONFIGURED",
+            "auth_endpoint",
+            "The LMS's authorization endpoint is not a valid URL.",
+        )
+    })
 }
 
 fn platform_not_found() -> LaunchFailure {
