@@ -482,8 +482,8 @@ async fn bad_configurations_and_platform_errors_are_refused_and_store_nothing() 
     ));
     let page = refuse("PLATFORM_REFUSED_REGISTRATION").await;
     assert!(
-        page.html.contains("missing_registration_token"),
-        "the platform's message is quoted"
+        !page.html.contains("missing_registration_token"),
+        "the platform's message goes to the log, not the page"
     );
     sim.set_registration_failure(Failure::Status(
         422,

@@ -1,7 +1,8 @@
 //! The API error: one type, one `IntoResponse`, in the LTIAAS shape
 //! `{"status": 401, "error": "Unauthorized", "details": {"message": CODE, "description": ...}}`.
 //!
-//! Clients get a stable code and a human description; causes go to the log only.
+//! Clients get a stable code, a human description and the request id; causes and details
+//! go to the log only, once, when the error is answered (in the request's span).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -9,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::{codes, request_id};
 use crate::keys::KeyError;
 use crate::platform_input::InvalidInput;
 use crate::store::StoreError;
@@ -20,6 +22,8 @@ pub struct ApiError {
     /// Stable SCREAMING_SNAKE code.
     pub code: &'static str,
     pub description: String,
+    /// What happened in detail, for the log only.
+    detail: Option<String>,
 }
 
 impl ApiError {
@@ -28,7 +32,26 @@ impl ApiError {
             status,
             code,
             description: description.into(),
+            detail: None,
         }
+    }
+
+    /// The status and fixed sentences of `code` from the one table; `detail` (which may
+    /// quote the request, as serde's messages do) is logged, never sent.
+    pub fn refused(code: &'static str, detail: impl Into<String>) -> Self {
+        let public = codes::public(code);
+        Self::new(
+            public.status,
+            code,
+            format!("{} {}", public.sentence, public.advice),
+        )
+        .with_detail(detail)
+    }
+
+    /// Adds a detail for the log.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 
     pub fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
@@ -49,21 +72,30 @@ impl ApiError {
 
     /// A failure of ltigate itself; `cause` is logged, never sent.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
-        tracing::error!(code = "INTERNAL_ERROR", error = %DisplayChain(cause), "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_ERROR",
             "Something went wrong on the server; the error has been logged.",
         )
+        .with_detail(DisplayChain(cause).to_string())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(detail) = &self.detail {
+            let code = self.code;
+            if self.status.is_server_error() {
+                tracing::error!(code, detail, "request failed");
+            } else {
+                tracing::warn!(code, detail, "request refused");
+            }
+        }
         let body = json!({
             "status": self.status.as_u16(),
             "error": self.status.canonical_reason().unwrap_or("Error"),
             "details": { "message": self.code, "description": self.description },
+            "requestId": request_id::current(),
         });
         (self.status, Json(body)).into_response()
     }
@@ -101,19 +133,21 @@ impl From<JsonRejection> for ApiError {
                 "INVALID_CONTENT_TYPE",
                 "Send the body as JSON with Content-Type: application/json.",
             ),
-            JsonRejection::BytesRejection(_) => Self::new(
+            JsonRejection::BytesRejection(e) => Self::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "BODY_TOO_LARGE",
                 "The request body is too large or could not be read.",
-            ),
-            other => Self::bad_request("INVALID_BODY", other.body_text()),
+            )
+            .with_detail(e.body_text()),
+            // serde's message quotes the body: logged, not echoed.
+            other => Self::refused("INVALID_BODY", other.body_text()),
         }
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(e: QueryRejection) -> Self {
-        Self::bad_request("INVALID_QUERY", e.body_text())
+        Self::refused("INVALID_QUERY", e.body_text())
     }
 }
 

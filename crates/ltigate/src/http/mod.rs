@@ -6,20 +6,27 @@
 pub mod admin;
 mod api;
 mod auth;
+pub mod codes;
 pub mod error;
 mod extract;
 mod lti;
 mod ops;
 pub mod pages;
 mod registration;
+pub mod request_id;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::Uri;
+use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderValue, Uri};
+use axum::middleware::{Next, from_fn};
+use axum::response::Response;
 use tower::ServiceExt;
 use tower::util::MapRequest;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -54,7 +61,32 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .nest("/admin", admin::routes())
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(from_fn(no_store_on_api))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Failures are logged where they are answered, with their code and detail.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_id::span)
+                .on_failure(()),
+        )
+        .layer(from_fn(request_id::assign))
         .with_state(state)
+}
+
+/// API and admin answers are per caller and may carry personal data: never cached.
+async fn no_store_on_api(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let private = path.starts_with("/api/") || path.starts_with("/admin/") || path == "/admin";
+    let mut response = next.run(request).await;
+    if private {
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// The whole application as a service: the router behind path normalisation.

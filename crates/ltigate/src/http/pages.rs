@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
+use super::{codes, request_id};
 use crate::launch::LaunchFailure;
 use crate::secret::random_token;
 
@@ -54,40 +55,39 @@ fn page(status: StatusCode, csp: String, title: &str, body: &str) -> Response {
         .into_response()
 }
 
-/// A refused login or launch: what happened, what to do, the stable code and a request id.
-/// The same code and the failed check are logged with the id.
+/// A refused login or launch: the code's fixed sentences, the code and the request id.
+/// The failed check and the detail go to the log under the same request id.
 pub fn failure_page(failure: &LaunchFailure) -> Response {
     refusal_page(
         "This tool could not be opened",
-        failure.status(),
         failure.code,
         failure.check,
         &failure.message,
-        failure.advice(),
     )
 }
 
-/// An error page for a browser route, logged with the same code and a request id.
-pub fn refusal_page(
-    title: &str,
-    status: StatusCode,
-    code: &str,
-    check: &str,
-    message: &str,
-    advice: &str,
-) -> Response {
-    let request_id = random_token(9);
-    tracing::warn!(code, check, request_id = %request_id, "{title}");
+/// An error page for a browser route. The page says only what [`codes::public`] says about
+/// `code`, with the request id; `detail` (which may quote a platform, name addresses or
+/// settings) is logged once, in the request's span, and never shown.
+pub fn refusal_page(title: &str, code: &str, check: &str, detail: &str) -> Response {
+    let public = codes::public(code);
+    let request_id = request_id::current();
+    if public.status.is_server_error() {
+        tracing::error!(code, check, detail, "{title}");
+    } else {
+        tracing::warn!(code, check, detail, "{title}");
+    }
     let body = format!(
-        "<h1>{title}</h1><p>{message}</p><p>{advice}</p>\
-         <p class=\"muted\">Error code <code>{code}</code> · request <code>{request_id}</code></p>",
+        "<h1>{title}</h1><p>{sentence}</p><p>{advice}</p>\
+         <p class=\"muted\">Error code <code>{code}</code> · Request id: <code>{request_id}</code></p>",
         title = escape(title),
-        message = escape(message),
-        advice = escape(advice),
+        sentence = escape(public.sentence),
+        advice = escape(public.advice),
         code = escape(code),
+        request_id = escape(&request_id),
     );
     page(
-        status,
+        public.status,
         "default-src 'none'; style-src 'unsafe-inline'".into(),
         title,
         &body,

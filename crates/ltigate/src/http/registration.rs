@@ -78,19 +78,14 @@ async fn register(
     }
 }
 
+/// The code's fixed sentences and the request id; the platform's answer, OS errors and
+/// addresses in `f.message` go to the log only (a stranger could otherwise probe with them).
 fn failure_page(f: &RegistrationFailure) -> Response {
-    let status = match f.code {
-        "INTERNAL_ERROR" => StatusCode::SERVICE_UNAVAILABLE,
-        "REGISTRATION_INVALID" | "CONFIGURATION_URL_INVALID" => StatusCode::BAD_REQUEST,
-        _ => StatusCode::BAD_GATEWAY,
-    };
     refusal_page(
         "The tool could not be registered",
-        status,
         f.code,
         "registration",
         &f.message,
-        "Nothing was stored. Check the message above, then start the registration again from the LMS.",
     )
 }
 
@@ -179,7 +174,7 @@ async fn complete(
         CompleteBody::default()
     } else {
         serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request("INVALID_BODY", e.to_string()))?
+            .map_err(|e| ApiError::refused("INVALID_BODY", e.to_string()))?
     };
     let options = CompleteOptions {
         platform_name: body.platform_name,

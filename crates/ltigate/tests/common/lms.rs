@@ -172,11 +172,20 @@ impl Lms {
 
     /// Step 3: the browser posts the form to ltigate, with the cookie it holds.
     pub async fn post_launch(&self, form: &AuthResponse, cookie: Option<&str>) -> Outcome {
+        outcome(self.post_launch_response(form, cookie).await).await
+    }
+
+    /// Step 3, ltigate's raw answer.
+    pub async fn post_launch_response(
+        &self,
+        form: &AuthResponse,
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
         let mut request = self.gate.client.post(&form.action).form(&form.fields);
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
         }
-        outcome(request.send().await.expect("launch answers")).await
+        request.send().await.expect("launch answers")
     }
 
     /// A whole launch as a browser runs it.
