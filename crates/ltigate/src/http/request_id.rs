@@ -42,7 +42,9 @@ pub async fn assign(mut request: Request, next: Next) -> Response {
         .filter(|v| well_formed(v))
         .map_or_else(|| random_token(9), str::to_owned);
     request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = CURRENT.scope(RequestId(id.clone()), next.run(request)).await;
+    let mut response = CURRENT
+        .scope(RequestId(id.clone()), next.run(request))
+        .await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
@@ -92,6 +94,10 @@ mod tests {
             .scope(RequestId("abc".into()), async { current() })
             .await;
         assert_eq!(inside, "abc");
-        assert_ne!(current(), current(), "outside a request, a fresh id each time");
+        assert_ne!(
+            current(),
+            current(),
+            "outside a request, a fresh id each time"
+        );
     }
 }
