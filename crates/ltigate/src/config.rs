@@ -156,6 +156,17 @@ pub struct TimeoutsConfig {
     /// How long in-flight requests may run after SIGTERM.
     #[serde(default = "default_shutdown_grace", with = "secs")]
     pub shutdown_grace: Duration,
+    /// How long a client may take to send a request's headers, counted from the connection's
+    /// start (so a connection that never sends a byte is closed) or from the first byte of a
+    /// following request.
+    #[serde(default = "default_header_read", with = "secs")]
+    pub header_read: Duration,
+    /// How long a keep-alive connection may sit idle between a response and the next request.
+    #[serde(default = "default_keep_alive_idle", with = "secs")]
+    pub keep_alive_idle: Duration,
+    /// The longest a request may take once its headers are in, body included (then 408).
+    #[serde(default = "default_request", with = "secs")]
+    pub request: Duration,
 }
 
 /// Dynamic registration, and the outbound fetches whose URLs come from platforms.
@@ -207,6 +218,9 @@ impl Default for RegistrationConfig {
 pub struct LimitsConfig {
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Open client connections served at once; further clients wait in the listen backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
 }
 
 mod secs {
@@ -303,8 +317,20 @@ fn default_purge_interval() -> Duration {
 fn default_shutdown_grace() -> Duration {
     Duration::from_secs(10)
 }
+fn default_header_read() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_keep_alive_idle() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_request() -> Duration {
+    Duration::from_secs(30)
+}
 fn default_max_body() -> usize {
     64 * 1024
+}
+fn default_max_connections() -> u32 {
+    10_000
 }
 
 impl Default for ToolConfig {
@@ -355,6 +381,9 @@ impl Default for TimeoutsConfig {
             http_total: default_http_total(),
             purge_interval: default_purge_interval(),
             shutdown_grace: default_shutdown_grace(),
+            header_read: default_header_read(),
+            keep_alive_idle: default_keep_alive_idle(),
+            request: default_request(),
         }
     }
 }
@@ -363,6 +392,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: default_max_body(),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -444,6 +474,22 @@ impl Config {
             return Err(ConfigError(
                 "field `keys.max_token_lifetime`: must be greater than 0".into(),
             ));
+        }
+        // A zero server timeout or connection cap would refuse every client.
+        for (field, zero) in [
+            ("timeouts.header_read", self.timeouts.header_read.is_zero()),
+            (
+                "timeouts.keep_alive_idle",
+                self.timeouts.keep_alive_idle.is_zero(),
+            ),
+            ("timeouts.request", self.timeouts.request.is_zero()),
+            ("limits.max_connections", self.limits.max_connections == 0),
+        ] {
+            if zero {
+                return Err(ConfigError(format!(
+                    "field `{field}`: must be greater than 0"
+                )));
+            }
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 //! Start-up and shutdown of the HTTP service, and its background work.
 
+mod connection;
+
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -127,41 +129,25 @@ impl Server {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests.
+    /// Serves until `shutdown` completes, then drains in-flight requests: the listener closes,
+    /// in-flight requests get `shutdown_grace` to finish, then the open connections are dropped.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let grace = self.state.config.timeouts.shutdown_grace;
+        let config = &self.state.config;
+        let bounds = connection::Bounds {
+            header_read: config.timeouts.header_read,
+            keep_alive_idle: config.timeouts.keep_alive_idle,
+            request: config.timeouts.request,
+            max_connections: config.limits.max_connections,
+            shutdown_grace: config.timeouts.shutdown_grace,
+        };
         let app = http::app(self.state.clone());
         let purge = tokio::spawn(purge_loop(self.state.clone()));
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(
-            self.listener,
-            axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stopping_tx.send(());
-        })
-        .into_future();
-        // In-flight requests get `shutdown_grace` to finish; then the process stops anyway.
-        let deadline = async move {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(grace).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        };
-        let result = tokio::select! {
-            result = serve => result,
-            () = deadline => {
-                tracing::warn!("shutdown grace period over; dropping open connections");
-                Ok(())
-            }
-        };
+        connection::serve(self.listener, app, bounds, shutdown).await;
         purge.abort();
-        result
+        Ok(())
     }
 }
 

@@ -62,12 +62,20 @@ fn serve(dir: &Path) -> Served {
     }
 }
 
-fn stop(mut served: Served) {
+fn stop(served: Served) {
+    terminate(&served);
+    wait_for_exit(served);
+}
+
+fn terminate(served: &Served) {
     let pid = served.child.id().to_string();
     Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .expect("kill runs");
+}
+
+fn wait_for_exit(mut served: Served) {
     for _ in 0..100 {
         if let Some(status) = served.child.try_wait().expect("wait") {
             assert!(status.success(), "graceful exit on SIGTERM: {status}");
@@ -146,6 +154,41 @@ async fn serve_without_config_then_rotate_keys_from_the_cli() {
     assert!(!again.stdout.join("\n").contains("generated API key"));
     assert_eq!(jwks(&again.base).await.keys.len(), 2);
     stop(again);
+}
+
+#[tokio::test]
+async fn sigterm_stops_accepting_and_lets_an_in_flight_request_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve(dir.path());
+    let addr = served.base.trim_start_matches("http://").to_owned();
+    let mut in_flight = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    in_flight
+        .write_all(
+            b"POST /lti/launch HTTP/1.1\r\nhost: localhost\r\n\
+              content-type: application/x-www-form-urlencoded\r\ncontent-length: 10\r\n\r\nstate=",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    terminate(&served);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_err(),
+        "no new connections once stopping"
+    );
+    in_flight.write_all(b"abcd").await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        in_flight.read_to_string(&mut answer),
+    )
+    .await
+    .expect("answered within the grace period")
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer:?}");
+    wait_for_exit(served);
 }
 
 #[test]

@@ -88,3 +88,41 @@ fn unknown_fields_and_missing_required_file_are_refused() {
         Ok(())
     });
 }
+
+#[test]
+fn server_timeouts_and_connection_cap_have_defaults_and_refuse_zero() {
+    Jail::expect_with(|jail| {
+        let config = Config::load(Path::new("absent.toml"), false).unwrap();
+        assert_eq!(config.timeouts.header_read, Duration::from_secs(10));
+        assert_eq!(config.timeouts.keep_alive_idle, Duration::from_secs(60));
+        assert_eq!(config.timeouts.request, Duration::from_secs(30));
+        assert_eq!(config.limits.max_connections, 10_000);
+        jail.create_file(
+            "ltigate.toml",
+            "[timeouts]\nheader_read = 2\nkeep_alive_idle = 5\nrequest = 7\n\
+             [limits]\nmax_connections = 50\n",
+        )?;
+        let config = Config::load(Path::new("ltigate.toml"), true).unwrap();
+        assert_eq!(config.timeouts.header_read, Duration::from_secs(2));
+        assert_eq!(config.timeouts.keep_alive_idle, Duration::from_secs(5));
+        assert_eq!(config.timeouts.request, Duration::from_secs(7));
+        assert_eq!(config.limits.max_connections, 50);
+        Ok(())
+    });
+    for (variable, field) in [
+        ("LTIGATE_TIMEOUTS__HEADER_READ", "timeouts.header_read"),
+        (
+            "LTIGATE_TIMEOUTS__KEEP_ALIVE_IDLE",
+            "timeouts.keep_alive_idle",
+        ),
+        ("LTIGATE_TIMEOUTS__REQUEST", "timeouts.request"),
+        ("LTIGATE_LIMITS__MAX_CONNECTIONS", "limits.max_connections"),
+    ] {
+        Jail::expect_with(|jail| {
+            jail.set_env(variable, "0");
+            let err = Config::load(Path::new("absent.toml"), false).unwrap_err();
+            assert!(err.to_string().contains(field), "{err}");
+            Ok(())
+        });
+    }
+}
