@@ -1,5 +1,6 @@
 //! Platform keys end to end: a key ltigate could never verify with is refused when it is
-//! registered (admin API and CLI).
+//! registered (admin API and CLI), and a platform that rotates its key right after ltigate
+//! fetched its JWKS keeps launching, while made-up kids cannot make ltigate hammer it.
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 mod common;
@@ -9,7 +10,7 @@ use std::process::{Command, Output};
 
 use common::expect_error;
 use common::lms::Lms;
-use ltisim::MessageType;
+use ltisim::{MessageType, Tamper};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -156,4 +157,32 @@ async fn the_cli_refuses_keys_that_can_never_verify() {
         "a header and the good platform: {listed}"
     );
     assert!(listed.contains(" good "), "{listed}");
+}
+
+#[tokio::test]
+async fn a_key_rotated_right_after_a_fetch_is_followed_and_made_up_kids_cost_two_fetches() {
+    let clock = common::manual_clock_at_now();
+    let lms = Lms::start_at(clock.clone(), json!({})).await;
+    lms.do_launch(MessageType::ResourceLink).await.ltik();
+    assert_eq!(lms.sim.jwks_fetches(), 1);
+    // The platform switches keys and drops the old one at the same instant: the unknown kid
+    // must refetch although the ordinary fetch was a moment ago.
+    lms.sim.rotate_keys_dropping_old();
+    lms.do_launch(MessageType::ResourceLink).await.ltik();
+    let after_rotation = lms.sim.jwks_fetches();
+    assert_eq!(after_rotation, 2);
+    for _ in 0..50 {
+        let kid = ltigate::secret::random_token(12);
+        let code = lms
+            .do_launch_until_error(Tamper::header(json!({ "kid": kid })))
+            .await;
+        assert_eq!(code, "KID_UNKNOWN");
+    }
+    let extra = lms.sim.jwks_fetches() - after_rotation;
+    assert!(
+        extra <= 2,
+        "50 made-up kids fetched the JWKS {extra} more times"
+    );
+    // The rate limit costs the real key nothing: it is cached.
+    lms.do_launch(MessageType::ResourceLink).await.ltik();
 }
