@@ -14,7 +14,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::DecodingKey;
+use jsonwebtoken::{DecodingKey, DecodingKeyKind};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -183,6 +183,8 @@ pub struct VerificationKey {
 
 /// RSA moduli shorter than this are refused (2048 bits, as the signature backend requires).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
+/// RSA moduli longer than this are refused (8192 bits, the backend's upper limit).
+const MAX_RSA_MODULUS_BYTES: usize = 1024;
 /// Length of one P-256 coordinate.
 const P256_COORDINATE_BYTES: usize = 32;
 
@@ -217,9 +219,17 @@ impl VerificationKey {
 
     /// Builds an RSA key from a PEM public key (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`),
     /// for platforms registered with one static key.
+    /// The key must pass the same size rules as an RSA JWK: a PEM that parses but could never
+    /// verify (1024 bits, a private key) is refused here, not at every launch.
     pub fn from_rsa_pem(pem: &[u8]) -> Result<Self, LaunchError> {
-        let key =
-            DecodingKey::from_rsa_pem(pem).map_err(|_| unsupported("not an RSA public key PEM"))?;
+        let not_public_key = || unsupported("not an RSA public key PEM");
+        let key = DecodingKey::from_rsa_pem(pem).map_err(|_| not_public_key())?;
+        // The PEM reader hands over the PKCS#1 `RSAPublicKey` DER (from either PEM label).
+        let DecodingKeyKind::SecretOrDer(der) = key.kind() else {
+            return Err(not_public_key());
+        };
+        let (n, e) = rsa_public_key_der(der).ok_or_else(not_public_key)?;
+        check_rsa_components(n, e)?;
         Ok(Self {
             family: KeyFamily::Rsa,
             declared_alg: None,
@@ -271,11 +281,68 @@ fn decode_member(value: Option<&str>, reason: &'static str) -> Result<Vec<u8>, L
 fn rsa_from_components(jwk: &Jwk) -> Result<DecodingKey, LaunchError> {
     let n = decode_member(jwk.n.as_deref(), "RSA key without a valid n")?;
     let e = decode_member(jwk.e.as_deref(), "RSA key without a valid e")?;
-    let significant = n.iter().skip_while(|b| **b == 0).count();
-    if significant < MIN_RSA_MODULUS_BYTES {
+    check_rsa_components(&n, &e)?;
+    Ok(DecodingKey::from_rsa_raw_components(&n, &e))
+}
+
+/// The limits the signature backend enforces at verification (2048 to 8192 bits, an odd
+/// exponent of at most 33 bits), checked up front so an unusable key is refused when read.
+fn check_rsa_components(n: &[u8], e: &[u8]) -> Result<(), LaunchError> {
+    let significant = |bytes: &[u8]| bytes.iter().skip_while(|b| **b == 0).count();
+    let modulus = significant(n);
+    if modulus < MIN_RSA_MODULUS_BYTES {
         return Err(unsupported("RSA key shorter than 2048 bits"));
     }
-    Ok(DecodingKey::from_rsa_raw_components(&n, &e))
+    if modulus > MAX_RSA_MODULUS_BYTES {
+        return Err(unsupported("RSA key longer than 8192 bits"));
+    }
+    let digits = &e[e.len() - significant(e)..];
+    let exponent = (digits.len() <= 5).then(|| {
+        digits
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+    });
+    if !exponent.is_some_and(|e| e >= 3 && e % 2 == 1 && e < 1 << 33) {
+        return Err(unsupported(
+            "RSA key exponent is not an odd number from 3 to 2^33",
+        ));
+    }
+    Ok(())
+}
+
+/// Splits a DER `RSAPublicKey` (`SEQUENCE { INTEGER n, INTEGER e }`, PKCS#1) into `n` and `e`;
+/// `None` for anything else, a private key included.
+fn rsa_public_key_der(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    const SEQUENCE: u8 = 0x30;
+    const INTEGER: u8 = 0x02;
+    let (body, trailing) = der_element(der, SEQUENCE)?;
+    let (n, rest) = der_element(body, INTEGER)?;
+    let (e, rest) = der_element(rest, INTEGER)?;
+    (trailing.is_empty() && rest.is_empty()).then_some((n, e))
+}
+
+/// One DER element with the given tag: its contents and the bytes after it.
+fn der_element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&found, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    if found != tag {
+        return None;
+    }
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        // Long form: the low bits count the length bytes that follow (at most 4 here).
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (len_bytes, rest) = rest.split_at(count);
+        let len = len_bytes
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, rest)
+    };
+    (rest.len() >= len).then(|| rest.split_at(len))
 }
 
 fn ec_from_components(jwk: &Jwk) -> Result<DecodingKey, LaunchError> {

@@ -133,7 +133,8 @@ pub struct LaunchConfig {
     /// How long a platform's JWKS is cached.
     #[serde(default = "default_jwks_ttl", with = "secs")]
     pub jwks_ttl: Duration,
-    /// The least time between two fetches of one JWKS (an unknown kid triggers a refetch).
+    /// The rate of JWKS refetches for unknown kids: two at once (a key rotated just after a
+    /// fetch is found), then one per this interval; also the retry delay after a failed fetch.
     #[serde(default = "default_jwks_min_refetch", with = "secs")]
     pub jwks_min_refetch: Duration,
     /// How long a node trusts its cached copy of a platform (changes made through other

@@ -3,6 +3,8 @@
 //! Issuers are compared byte for byte with the `iss` claim, so they are checked by parsing
 //! but stored exactly as given.
 
+use lti::error::LaunchError;
+use lti::jwk::{Jwk, VerificationKey};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
@@ -227,16 +229,15 @@ fn platform_key(config: AuthConfig, allow_http: bool) -> Result<PlatformKey, Inv
             checked_url(&key_text, "authConfig.key", allow_http)?;
             Ok(PlatformKey::JwkSet(key_text))
         }
+        // The launch's own key rules: a key stored here must be able to verify an id_token.
         "JWK_KEY" => {
-            let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&key_text)
-                .map_err(|_| bad_key("must be a JWK (RSA or EC public key)"))?;
-            jsonwebtoken::DecodingKey::from_jwk(&jwk)
-                .map_err(|_| bad_key("must be a usable RSA or EC public key"))?;
+            Jwk::from_json(key_text.as_bytes())
+                .and_then(|jwk| VerificationKey::from_jwk(&jwk))
+                .map_err(unusable_key)?;
             Ok(PlatformKey::Jwk(key_text))
         }
         "RSA_KEY" => {
-            jsonwebtoken::DecodingKey::from_rsa_pem(key_text.as_bytes())
-                .map_err(|_| bad_key("must be an RSA public key in PEM"))?;
+            VerificationKey::from_rsa_pem(key_text.as_bytes()).map_err(unusable_key)?;
             Ok(PlatformKey::RsaPem(key_text))
         }
         _ => Err(invalid(
@@ -244,6 +245,21 @@ fn platform_key(config: AuthConfig, allow_http: bool) -> Result<PlatformKey, Inv
             "`authConfig.method` must be JWK_SET, JWK_KEY or RSA_KEY.",
         )),
     }
+}
+
+/// Names why `lti` refused the key (its reasons are its own fixed text, never the input).
+fn unusable_key(e: LaunchError) -> InvalidInput {
+    let why = match e {
+        LaunchError::KeyUnsupported { reason } => reason,
+        _ => "is not a usable key",
+    };
+    invalid(
+        "INVALID_AUTH_CONFIG",
+        format!(
+            "`authConfig.key` cannot verify id_tokens: {why} (allowed: RSA of 2048 to 8192 \
+             bits, EC P-256)."
+        ),
+    )
 }
 
 #[cfg(test)]

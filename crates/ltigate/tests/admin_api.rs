@@ -3,7 +3,9 @@
 
 mod common;
 
+use common::lms::Lms;
 use common::{ADMIN_KEY, TestGate, expect_error};
+use ltisim::MessageType;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -358,4 +360,23 @@ async fn ops_endpoints_answer() {
     assert_eq!(health.status(), 200);
     let ready = gate.client.get(gate.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
+}
+
+#[tokio::test]
+async fn an_inactive_platforms_ltiks_stop_reading_until_it_is_active_again() {
+    let lms = Lms::start().await;
+    let launched = lms.do_launch(MessageType::ResourceLink).await;
+    let ltik = launched.ltik();
+    assert_eq!(lms.idtoken(ltik, "").await.status(), 200);
+    let path = format!("/admin/platforms/{}", lms.platform_id);
+    lms.gate
+        .admin_json(Method::POST, &format!("{path}/deactivate"), None)
+        .await;
+    for query in ["", "?raw=true"] {
+        expect_error(lms.idtoken(ltik, query).await, 401, "PLATFORM_INACTIVE").await;
+    }
+    lms.gate
+        .admin_json(Method::POST, &format!("{path}/activate"), None)
+        .await;
+    assert_eq!(lms.idtoken(ltik, "").await.status(), 200);
 }

@@ -307,6 +307,11 @@ impl Simulator {
         self.platform().jwks()
     }
 
+    /// How many times a tool fetched the JWKS (`GET /jwks`) so far.
+    pub fn jwks_fetches(&self) -> u64 {
+        self.platform().jwks_served()
+    }
+
     /// Registers a tool (replacing any tool with the same client_id).
     pub fn add_tool(&self, tool: Tool) {
         self.platform().add_tool(tool);

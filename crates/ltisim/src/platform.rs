@@ -14,6 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -33,6 +34,8 @@ pub(crate) struct Platform {
     configuration_patch: RwLock<Value>,
     configuration_failure: RwLock<Option<Failure>>,
     registration_failure: RwLock<Option<Failure>>,
+    /// How many times `GET /jwks` was answered (tests bound a tool's refetches with it).
+    jwks_served: AtomicU64,
 }
 
 /// Dynamic Registration state.
@@ -67,6 +70,7 @@ impl Platform {
             configuration_patch: RwLock::new(Value::Null),
             configuration_failure: RwLock::new(None),
             registration_failure: RwLock::new(None),
+            jwks_served: AtomicU64::new(0),
             profile,
             base_url,
         }
@@ -103,6 +107,16 @@ impl Platform {
 
     pub(crate) fn jwks(&self) -> Value {
         read(&self.keys).jwks()
+    }
+
+    /// The JWKS, counted as one fetch by a tool.
+    pub(crate) fn serve_jwks(&self) -> Value {
+        self.jwks_served.fetch_add(1, Ordering::Relaxed);
+        self.jwks()
+    }
+
+    pub(crate) fn jwks_served(&self) -> u64 {
+        self.jwks_served.load(Ordering::Relaxed)
     }
 
     pub(crate) fn rotate_keys(&self, drop_old: bool) {

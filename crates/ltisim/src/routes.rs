@@ -89,7 +89,7 @@ async fn register(
 }
 
 async fn jwks(State(platform): State<Arc<Platform>>) -> Response {
-    Json(platform.jwks()).into_response()
+    Json(platform.serve_jwks()).into_response()
 }
 
 /// The OIDC authorization endpoint (GET query or POST form).

@@ -225,3 +225,80 @@ fn key_debug_shows_no_key_material() {
     assert!(printed.contains("Rsa"));
     assert!(!printed.contains(&b64(&[0xc5; 16])));
 }
+
+/// A DER element (definite length, short or two-byte long form).
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match u16::try_from(content.len()).expect("short test content") {
+        len @ 0..0x80 => out.push(len as u8),
+        len @ 0x80..=0xff => out.extend([0x81, len as u8]),
+        len => out.extend([0x82, (len >> 8) as u8, len as u8]),
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A PKCS#1 PEM whose sequence holds these integers.
+fn pkcs1_pem(label: &str, integers: &[&[u8]]) -> String {
+    let body: Vec<u8> = integers.iter().flat_map(|i| der(0x02, i)).collect();
+    pem::encode(&pem::Pem::new(label, der(0x30, &body)))
+}
+
+#[test]
+fn rsa_pem_follows_the_jwk_size_rules() {
+    // A leading zero keeps the modulus positive, as DER requires.
+    let modulus = |bytes: usize| [vec![0], vec![0xc5; bytes]].concat();
+    let ok = pkcs1_pem("RSA PUBLIC KEY", &[&modulus(256), &[1, 0, 1]]);
+    let key = VerificationKey::from_rsa_pem(ok.as_bytes()).expect("2048-bit key");
+    assert_eq!(key.family(), KeyFamily::Rsa);
+
+    let short = pkcs1_pem("RSA PUBLIC KEY", &[&modulus(128), &[1, 0, 1]]);
+    assert_eq!(
+        unsupported_reason(VerificationKey::from_rsa_pem(short.as_bytes())),
+        "RSA key shorter than 2048 bits"
+    );
+    let even_exponent = pkcs1_pem("RSA PUBLIC KEY", &[&modulus(256), &[2]]);
+    assert_eq!(
+        unsupported_reason(VerificationKey::from_rsa_pem(even_exponent.as_bytes())),
+        "RSA key exponent is not an odd number from 3 to 2^33"
+    );
+    // A private key has more integers (version, n, e, d, ...): it is not a public key.
+    let private = pkcs1_pem(
+        "RSA PRIVATE KEY",
+        &[&[0], &modulus(256), &[1, 0, 1], &modulus(256)],
+    );
+    assert_eq!(
+        unsupported_reason(VerificationKey::from_rsa_pem(private.as_bytes())),
+        "not an RSA public key PEM"
+    );
+}
+
+#[test]
+fn rsa_jwk_outside_the_backend_limits_is_refused() {
+    let long = rsa_jwk(json!({"n": b64(&[0xc5; 1025])}));
+    assert_eq!(
+        unsupported_reason(VerificationKey::from_jwk(&long)),
+        "RSA key longer than 8192 bits"
+    );
+    for e in [
+        b64(&[1]),
+        b64(&[0, 1]),
+        b64(&[1, 0, 0]),
+        b64(&[2, 0, 0, 0, 1]),
+    ] {
+        let jwk = rsa_jwk(json!({ "e": e }));
+        assert_eq!(
+            unsupported_reason(VerificationKey::from_jwk(&jwk)),
+            "RSA key exponent is not an odd number from 3 to 2^33",
+            "e = {e}"
+        );
+    }
+    for e in [
+        b64(&[3]),
+        b64(&[1, 0, 1]),
+        b64(&[0, 1, 0, 1]),
+        b64(&[1, 0, 0, 0, 1]),
+    ] {
+        VerificationKey::from_jwk(&rsa_jwk(json!({ "e": e }))).expect("usable exponent");
+    }
+}

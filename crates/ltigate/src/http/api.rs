@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::extract::ApiQuery;
 use crate::api_shape::{PlatformInfo, idtoken_json, raw_idtoken_json};
 use crate::secret::KeyHash;
-use crate::store::{Platform, StoredLaunch};
+use crate::store::{Platform, PlatformStatus, StoredLaunch};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/idtoken", get(idtoken))
@@ -57,6 +57,14 @@ impl FromRequestParts<AppState> for LaunchAuth {
             .platform(&launch.platform_id)
             .await?
             .ok_or_else(invalid_ltik)?;
+        // Deactivating a platform stops its launches at once, not when their ltiks expire.
+        // The platform read is the cached one, so this costs the hot path no query.
+        if platform.status != PlatformStatus::Active {
+            return Err(ApiError::unauthorized(
+                "PLATFORM_INACTIVE",
+                "The platform of this launch is not active; an administrator can activate it.",
+            ));
+        }
         Ok(Self { launch, platform })
     }
 }

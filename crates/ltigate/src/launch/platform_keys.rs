@@ -1,9 +1,12 @@
 //! The platforms' id_token signing keys: static keys parsed from the registration, and JWKS
 //! fetched from the platform and cached.
 //!
-//! A JWKS is cached for `ttl`. An unknown `kid` triggers a refetch, but at most once per
-//! `min_refetch` per JWKS URL, so a stream of tokens with made-up kids cannot make ltigate
-//! hammer the platform (or be used to hammer a third party).
+//! A JWKS is cached for `ttl`. An unknown `kid` in a fresh set triggers a refetch (the platform
+//! may have rotated its key just after the last fetch), drawn from a bucket of
+//! [`REFETCH_BURST`] per JWKS URL that refills one per `min_refetch`, so a stream of tokens with
+//! made-up kids cannot make ltigate hammer the platform (or be used to hammer a third party).
+//! Ordinary fetches (no set yet, or an expired one) are retried at most once per `min_refetch`
+//! after a failure.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,8 +32,53 @@ struct CachedSet {
 #[derive(Debug, Default)]
 struct UrlEntry {
     set: Option<Arc<CachedSet>>,
+    /// The last ordinary fetch (no set, or an expired one).
     last_attempt: Option<UnixTime>,
+    refetches: RefetchBucket,
     fetch_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Unknown-kid refetches that may run at once before the rate limit applies.
+const REFETCH_BURST: i64 = 2;
+
+/// A token bucket for the unknown-kid refetches of one JWKS URL.
+#[derive(Debug)]
+struct RefetchBucket {
+    tokens: i64,
+    refilled_at: Option<UnixTime>,
+}
+
+impl Default for RefetchBucket {
+    fn default() -> Self {
+        Self {
+            tokens: REFETCH_BURST,
+            refilled_at: None,
+        }
+    }
+}
+
+impl RefetchBucket {
+    /// Takes a token if there is one, after adding one per `interval` seconds since the last
+    /// refill (up to the burst).
+    fn take(&mut self, now: UnixTime, interval: i64) -> bool {
+        if interval <= 0 {
+            return true;
+        }
+        let at = *self.refilled_at.get_or_insert(now);
+        let earned = (now - at).max(0) / interval;
+        self.tokens = (self.tokens + earned).min(REFETCH_BURST);
+        // A full bucket earns nothing while it waits.
+        self.refilled_at = Some(if self.tokens == REFETCH_BURST {
+            now
+        } else {
+            at + earned * interval
+        });
+        if self.tokens == 0 {
+            return false;
+        }
+        self.tokens -= 1;
+        true
+    }
 }
 
 /// Finds the key that must have signed a platform's id_token.
@@ -95,14 +143,23 @@ impl PlatformKeys {
             return Ok(key);
         }
         let now = self.clock.now();
-        let may_fetch = self
-            .entry(url, |e| e.last_attempt)
-            .is_none_or(|t| now - t >= self.min_refetch.as_secs() as i64);
+        let interval = self.min_refetch.as_secs() as i64;
+        let may_fetch = self.entry(url, |e| {
+            if e.set.as_ref().is_some_and(|set| self.is_fresh(set, now)) {
+                // A fresh set without this kid: the platform may have just rotated its key.
+                e.refetches.take(now, interval)
+            } else {
+                let due = e.last_attempt.is_none_or(|t| now - t >= interval);
+                if due {
+                    e.last_attempt = Some(now);
+                }
+                due
+            }
+        });
         if !may_fetch {
             // Stale or unknown kid, but fetched too recently: only what is cached.
             return self.cached(url, kid, false).ok_or_else(unknown_kid);
         }
-        self.entry(url, |e| e.last_attempt = Some(now));
         match self.fetch(url, now).await {
             Ok(fresh) => {
                 let key = fresh.keys.get(kid.as_str()).cloned();
@@ -125,14 +182,17 @@ impl PlatformKeys {
     /// The cached key for `kid`; with `fresh`, only from a set younger than the TTL.
     fn cached(&self, url: &str, kid: &Kid, fresh: bool) -> Option<VerificationKey> {
         let now = self.clock.now();
-        let ttl = self.ttl.as_secs() as i64;
         self.entry(url, |e| {
             let set = e.set.as_ref()?;
-            if fresh && now - set.fetched_at >= ttl {
+            if fresh && !self.is_fresh(set, now) {
                 return None;
             }
             set.keys.get(kid.as_str()).cloned()
         })
+    }
+
+    fn is_fresh(&self, set: &CachedSet, now: UnixTime) -> bool {
+        now - set.fetched_at < self.ttl.as_secs() as i64
     }
 
     /// Runs `f` on the cache entry of `url` (created empty when missing).
@@ -176,4 +236,26 @@ fn unknown_kid() -> LaunchFailure {
         "kid",
         "The id_token is signed with a key the LMS does not publish.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refetch_bucket_allows_a_burst_of_two_then_one_per_interval() {
+        let mut bucket = RefetchBucket::default();
+        assert!(bucket.take(1000, 10));
+        assert!(bucket.take(1000, 10));
+        assert!(!bucket.take(1009, 10), "empty until an interval has passed");
+        assert!(bucket.take(1010, 10));
+        assert!(!bucket.take(1019, 10));
+        // A long quiet spell refills the burst, never more.
+        assert!(bucket.take(5000, 10));
+        assert!(bucket.take(5000, 10));
+        assert!(!bucket.take(5000, 10));
+        // A clock that steps back earns nothing.
+        assert!(!bucket.take(4000, 10));
+        assert!(RefetchBucket::default().take(0, 0), "no interval: no limit");
+    }
 }

@@ -141,3 +141,46 @@ fn partial_update_validates_only_present_fields() {
     let err = partial_update(fields(json!({"url": "http://x.test"})), false).unwrap_err();
     assert_eq!(err.code, "INSECURE_URL");
 }
+
+#[test]
+fn keys_that_can_never_verify_are_refused_with_the_reason() {
+    let cases = [
+        (
+            "JWK_KEY",
+            include_str!("../../tests/fixtures/keys/oct.jwk.json"),
+            "key alg is not in the allowlist",
+        ),
+        (
+            "JWK_KEY",
+            include_str!("../../tests/fixtures/keys/rsa-1024.jwk.json"),
+            "RSA key shorter than 2048 bits",
+        ),
+        (
+            "JWK_KEY",
+            include_str!("../../tests/fixtures/keys/ec-p384.jwk.json"),
+            "EC key not on the P-256 curve",
+        ),
+        (
+            "RSA_KEY",
+            include_str!("../../tests/fixtures/keys/rsa-1024.pem"),
+            "RSA key shorter than 2048 bits",
+        ),
+        (
+            "RSA_KEY",
+            include_str!("../../tests/fixtures/keys/ec-p384.pem"),
+            "not an RSA public key PEM",
+        ),
+    ];
+    for (method, key, reason) in cases {
+        let mut body = valid();
+        body["authConfig"] = json!({"method": method, "key": key});
+        let err = new_platform(fields(body), false).unwrap_err();
+        assert_eq!(err.code, "INVALID_AUTH_CONFIG", "{method} {reason}");
+        assert!(err.message.contains(reason), "{}", err.message);
+        let patch = json!({"authConfig": {"method": method, "key": key}});
+        assert_eq!(
+            partial_update(fields(patch), false).unwrap_err().code,
+            "INVALID_AUTH_CONFIG"
+        );
+    }
+}

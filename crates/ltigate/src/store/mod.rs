@@ -10,6 +10,7 @@ mod platform_cache;
 mod platforms;
 mod registrations;
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -71,6 +72,12 @@ impl Store {
         if is_sqlite {
             // The Any driver cannot create a file; the SQLite driver can.
             let opts = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+            let in_memory = sqlx::ConnectOptions::to_url_lossy(&opts)
+                .query_pairs()
+                .any(|(k, v)| k == "mode" && v == "memory");
+            if !in_memory {
+                make_private(opts.get_filename()).map_err(sqlx::Error::Io)?;
+            }
             sqlx::ConnectOptions::connect(&opts).await?;
         }
         let pool = AnyPoolOptions::new()
@@ -148,6 +155,56 @@ impl Store {
             .fetch_all(&self.pool)
             .await?)
     }
+}
+
+/// Creates the SQLite file owner-only (0600) before SQLite opens it: it holds the tool's
+/// private keys, the login-state HMAC key and launches with their claims. SQLite creates the
+/// `-wal` and `-shm` files with the database file's mode. An existing file (or WAL/SHM) that
+/// others may read is tightened to 0600, with a warning, rather than left open.
+#[cfg(unix)]
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::io::ErrorKind;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
+    const PRIVATE: u32 = 0o600;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(PRIVATE)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let mut files = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        files.push(name.into());
+    }
+    for file in files {
+        let mode = match std::fs::metadata(&file) {
+            Ok(meta) => meta.permissions().mode() & 0o777,
+            Err(e) if e.kind() == ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                file = %file.display(),
+                mode = format_args!("{mode:o}"),
+                "the database file was open to other users; restricting it to the owner (0600)"
+            );
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(PRIVATE))?;
+        }
+    }
+    Ok(())
+}
+
+/// File modes are a Unix notion; elsewhere the directory's access rules apply.
+#[cfg(not(unix))]
+fn make_private(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
