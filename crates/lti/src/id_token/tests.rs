@@ -157,7 +157,11 @@ fn brackets_inside_strings_are_not_nesting() {
     .to_string();
     assert!(UnverifiedIdToken::parse(&token_with_payload(&payload)).is_ok());
     // A string ending in a backslash closes normally: the brackets after it count.
-    let after = format!("{{\"c\":\"\\\\\",\"d\":{}{}}}", "[".repeat(70), "]".repeat(70));
+    let after = format!(
+        "{{\"c\":\"\\\\\",\"d\":{}{}}}",
+        "[".repeat(70),
+        "]".repeat(70)
+    );
     assert_eq!(
         parse_err(&token_with_payload(&after)),
         LaunchError::TokenTooDeep {
@@ -409,10 +413,7 @@ fn iat_must_be_present_and_not_in_the_future_with_leeway() {
 #[test]
 fn iat_must_not_be_before_the_login_started_with_leeway() {
     let f = Fixture::new();
-    assert_eq!(
-        f.check(set(payload(), "iat", json!(LOGIN_STARTED))),
-        Ok(())
-    );
+    assert_eq!(f.check(set(payload(), "iat", json!(LOGIN_STARTED))), Ok(()));
     let early = set(payload(), "iat", json!(LOGIN_STARTED - 10));
     assert_eq!(f.check(early.clone()), Err(LaunchError::IatBeforeLogin));
     assert_eq!(f.check_with_leeway(early.clone(), 10), Ok(()));

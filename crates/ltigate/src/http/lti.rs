@@ -329,3 +329,6 @@ async fn storage_get_page(
     .collect();
     form_script_page("Opening the tool", &body, &script, &app_origins)
 }
+
+#[cfg(test)]
+mod tests;

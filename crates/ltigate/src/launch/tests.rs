@@ -10,7 +10,10 @@ fn handoff(target: &str) -> String {
 fn the_real_ltik_is_the_only_one() {
     let cases = [
         ("http://app.test/launch", "http://app.test/launch?ltik=REAL"),
-        ("http://app.test/launch?", "http://app.test/launch?ltik=REAL"),
+        (
+            "http://app.test/launch?",
+            "http://app.test/launch?ltik=REAL",
+        ),
         (
             "http://app.test/a?ltik=attacker",
             "http://app.test/a?ltik=REAL",
