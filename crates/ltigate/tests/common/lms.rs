@@ -159,10 +159,7 @@ impl Lms {
         assert_eq!(response.status(), 200, "login answers the storage page");
         let cookie = state_cookie(&response);
         let html = response.text().await.expect("page");
-        let auth_url = html
-            .split("<a href=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
+        let auth_url = between(&html, "<a href=\"", "\"")
             .unwrap_or_else(|| panic!("no link to the platform on the page: {html}"))
             .replace("&amp;", "&");
         Login { auth_url, cookie }
@@ -277,14 +274,16 @@ pub async fn outcome(response: reqwest::Response) -> Outcome {
         panic!("redirect without an ltik: {location}");
     }
     let html = response.text().await.expect("page");
-    let code = html
-        .split("Error code <code>")
-        .nth(1)
-        .and_then(|rest| rest.split("</code>").next())
+    let code = between(&html, "Error code <code>", "</code>")
         .unwrap_or_else(|| panic!("no error code on the page: {html}"))
         .to_owned();
     assert!(!html.contains("ltik="), "no ltik on an error page");
     Outcome::Refused { code, status }
+}
+
+/// The text between the first `start` in `page` and the next `end`.
+fn between<'a>(page: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    page.split_once(start)?.1.split(end).next()
 }
 
 fn merge(base: &mut Value, patch: Value) {
