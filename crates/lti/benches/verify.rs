@@ -163,6 +163,7 @@ fn expectations<'a>(
         client_id,
         nonce,
         now: NOW,
+        issued_after: NOW - 10,
         leeway_secs: 60,
     }
 }

@@ -12,6 +12,7 @@
 //! | code                            | check                   | meaning                                                           |
 //! |---------------------------------|-------------------------|-------------------------------------------------------------------|
 //! | `TOKEN_TOO_LARGE`               | `size`                  | the id_token is longer than [`UnverifiedIdToken::MAX_LEN`]        |
+//! | `TOKEN_TOO_DEEP`                | `depth`                 | the payload nests arrays and objects deeper than [`UnverifiedIdToken::MAX_DEPTH`] |
 //! | `TOKEN_MALFORMED`               | `format`                | not three base64url parts, header not a JSON object, payload not a JSON object |
 //! | `ALG_NOT_ALLOWED`               | `alg`                   | header `alg` not one of RS256, RS384, RS512, ES256 (`none`, HS*, PS*, ...) |
 //! | `JWKS_INVALID`                  | `jwks`                  | a key set document is not a JSON object with a `keys` array       |
@@ -26,6 +27,7 @@
 //! | `TOKEN_EXPIRED`                 | `exp`                   | `exp` (plus leeway) is not after now                              |
 //! | `IAT_MISSING`                   | `iat`                   | no `iat` claim                                                    |
 //! | `IAT_IN_FUTURE`                 | `iat`                   | `iat` is after now (plus leeway)                                  |
+//! | `IAT_BEFORE_LOGIN`              | `iat`                   | `iat` (plus leeway) is before the login this launch answers started |
 //! | `TOKEN_NOT_YET_VALID`           | `nbf`                   | an `nbf` claim is after now (plus leeway)                         |
 //! | `NONCE_MISSING`                 | `nonce`                 | no `nonce` claim                                                  |
 //! | `NONCE_MISMATCH`                | `nonce`                 | `nonce` differs from the one issued with the login                |
@@ -42,6 +44,7 @@
 //! | `CLAIM_INVALID`                 | the claim's short name  | a claim of the wrong JSON shape (or an empty `sub`, an over-long `deployment_id`, an unparsable URL) |
 //!
 //! [`UnverifiedIdToken::MAX_LEN`]: crate::id_token::UnverifiedIdToken::MAX_LEN
+//! [`UnverifiedIdToken::MAX_DEPTH`]: crate::id_token::UnverifiedIdToken::MAX_DEPTH
 
 /// Why an id_token (or a platform key used to verify one) was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +54,12 @@ pub enum LaunchError {
     #[error("the id_token is larger than {max} bytes")]
     TokenTooLarge {
         /// The limit in bytes.
+        max: usize,
+    },
+    /// The payload nests arrays and objects deeper than the limit.
+    #[error("the id_token's payload is nested deeper than {max} levels")]
+    TokenTooDeep {
+        /// The deepest accepted nesting.
         max: usize,
     },
     /// The token is not a well-formed compact JWS.
@@ -101,6 +110,9 @@ pub enum LaunchError {
     /// `iat` is in the future.
     #[error("the id_token was issued in the future")]
     IatInFuture,
+    /// `iat` is before the login started.
+    #[error("the id_token was issued before the login it answers")]
+    IatBeforeLogin,
     /// `nbf` is in the future.
     #[error("the id_token is not valid yet (nbf)")]
     NotYetValid,
@@ -153,6 +165,7 @@ impl LaunchError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::TokenTooLarge { .. } => "TOKEN_TOO_LARGE",
+            Self::TokenTooDeep { .. } => "TOKEN_TOO_DEEP",
             Self::Malformed { .. } => "TOKEN_MALFORMED",
             Self::AlgNotAllowed => "ALG_NOT_ALLOWED",
             Self::JwksInvalid => "JWKS_INVALID",
@@ -167,6 +180,7 @@ impl LaunchError {
             Self::TokenExpired => "TOKEN_EXPIRED",
             Self::IatMissing => "IAT_MISSING",
             Self::IatInFuture => "IAT_IN_FUTURE",
+            Self::IatBeforeLogin => "IAT_BEFORE_LOGIN",
             Self::NotYetValid => "TOKEN_NOT_YET_VALID",
             Self::NonceMissing => "NONCE_MISSING",
             Self::NonceMismatch => "NONCE_MISMATCH",
@@ -189,6 +203,7 @@ impl LaunchError {
     pub fn check(&self) -> &'static str {
         match self {
             Self::TokenTooLarge { .. } => "size",
+            Self::TokenTooDeep { .. } => "depth",
             Self::Malformed { .. } => "format",
             Self::AlgNotAllowed => "alg",
             Self::JwksInvalid => "jwks",
@@ -199,7 +214,7 @@ impl LaunchError {
             Self::AudMismatch => "aud",
             Self::AzpMissing | Self::AzpMismatch => "azp",
             Self::ExpMissing | Self::TokenExpired => "exp",
-            Self::IatMissing | Self::IatInFuture => "iat",
+            Self::IatMissing | Self::IatInFuture | Self::IatBeforeLogin => "iat",
             Self::NotYetValid => "nbf",
             Self::NonceMissing | Self::NonceMismatch => "nonce",
             Self::VersionMissing | Self::VersionInvalid => "version",

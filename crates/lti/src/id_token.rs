@@ -1,10 +1,11 @@
 //! id_token validation: from the string a platform posts to a [`VerifiedLaunch`].
 //!
-//! The flow has two steps and two types. [`UnverifiedIdToken::parse`] checks the size and the
-//! compact JWS shape and reads only what the server needs to pick the key: the header `kid` and
-//! `alg` (already matched against the allowlist). Nothing in the payload is readable before
-//! [`verify`], which checks the signature with the key the server chose, then every claim rule of
-//! the 1EdTech Security Framework 1.0 §5.1.3 and LTI Core 1.3 §5.3, with the clock passed in.
+//! The flow has two steps and two types. [`UnverifiedIdToken::parse`] checks the size, the
+//! compact JWS shape and the payload's nesting depth, and reads only what the server needs to
+//! pick the key: the header `kid` and `alg` (already matched against the allowlist). Nothing in
+//! the payload is readable before [`verify`], which checks the signature with the key the server
+//! chose, then every claim rule of the 1EdTech Security Framework 1.0 §5.1.3 and LTI Core 1.3
+//! §5.3, with the clock and the login's start time passed in.
 //! A [`VerifiedLaunch`] can only come out of [`verify`].
 //!
 //! Not done here (the server has the store and the network): finding the platform and its key,
@@ -49,7 +50,14 @@ impl UnverifiedIdToken {
     /// Longest accepted token, in bytes. Real launches are a few kilobytes.
     pub const MAX_LEN: usize = 64 * 1024;
 
-    /// Checks the size and the compact JWS shape, and reads the header.
+    /// Deepest accepted nesting of arrays and objects in the payload, the payload object
+    /// itself being level 1. Real launches nest five or six levels. serde_json refuses 128
+    /// levels when stored claims are read again, so a deeper launch could be accepted but
+    /// never read back: it is refused here, before anything parses it.
+    pub const MAX_DEPTH: usize = 64;
+
+    /// Checks the size, the compact JWS shape and the payload's nesting depth, and reads the
+    /// header.
     ///
     /// RFC 7515 §7.1: "BASE64URL(UTF8(JWS Protected Header)) || '.' || BASE64URL(JWS Payload)
     /// || '.' || BASE64URL(JWS Signature)". Security Framework 1.0 §5.1.3: the alg "SHOULD be
@@ -79,6 +87,11 @@ impl UnverifiedIdToken {
             .decode(payload)
             .map_err(|_| malformed("payload is not base64url"))?;
         let payload = String::from_utf8(payload).map_err(|_| malformed("payload is not UTF-8"))?;
+        if nests_deeper_than(&payload, Self::MAX_DEPTH) {
+            return Err(LaunchError::TokenTooDeep {
+                max: Self::MAX_DEPTH,
+            });
+        }
         Ok(Self {
             token: token.to_owned(),
             signature_start: token.len() - signature.len(),
@@ -121,6 +134,9 @@ pub struct Expectations<'a> {
     pub nonce: &'a Nonce,
     /// Current time, Unix seconds.
     pub now: u64,
+    /// When the login this launch answers started, Unix seconds: a token issued before it
+    /// (beyond the leeway) was not made for this login.
+    pub issued_after: u64,
     /// Allowed clock skew, seconds, applied to `exp`, `iat` and `nbf`.
     pub leeway_secs: u64,
 }
@@ -260,8 +276,11 @@ fn check_oidc_claims(c: &ClaimRefs<'_>, expect: &Expectations<'_>) -> Result<(),
 
     // 4. "The current time MUST be before the time represented by the exp Claim"; the iat
     //    claim may be used "to reject tokens that were issued too far away from the current
-    //    time": one issued in the future is refused. RFC 7519 §4.1.5: a token "MUST NOT be
-    //    accepted for processing" before its nbf. Each comparison allows the leeway.
+    //    time": one issued in the future is refused, and so is one issued before the login it
+    //    answers started (a token made earlier cannot carry this login's nonce honestly, and
+    //    an old token with a far `exp` would otherwise stay usable). RFC 7519 §4.1.5: a token
+    //    "MUST NOT be accepted for processing" before its nbf. Each comparison allows the
+    //    leeway.
     let now = expect.now;
     let leeway = expect.leeway_secs;
     let exp = numeric_date(c.exp, "exp")?.ok_or(LaunchError::ExpMissing)?;
@@ -271,6 +290,9 @@ fn check_oidc_claims(c: &ClaimRefs<'_>, expect: &Expectations<'_>) -> Result<(),
     let iat = numeric_date(c.iat, "iat")?.ok_or(LaunchError::IatMissing)?;
     if iat > now.saturating_add(leeway) {
         return Err(LaunchError::IatInFuture);
+    }
+    if iat.saturating_add(leeway) < expect.issued_after {
+        return Err(LaunchError::IatBeforeLogin);
     }
     if let Some(nbf) = numeric_date(c.nbf, "nbf")?
         && nbf > now.saturating_add(leeway)
@@ -301,6 +323,38 @@ fn numeric_date(claim: Option<Claim<'_>>, name: &'static str) -> Result<Option<u
             _ => Err(LaunchError::ClaimInvalid { claim: name }),
         },
     }
+}
+
+/// Whether JSON text nests arrays and objects deeper than `max`. One pass over the bytes with a
+/// counter (brackets inside strings skipped), so hostile input costs no recursion. The text need
+/// not be valid JSON: whether it is, is decided later.
+fn nests_deeper_than(json: &str, max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for byte in json.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn malformed(part: &'static str) -> LaunchError {

@@ -11,7 +11,7 @@
 //! use lti::ids::{ClientId, Issuer, Nonce};
 //! use lti::jwk::{JwkSet, VerificationKey};
 //!
-//! # fn run(posted: &str, jwks_json: &[u8], now: u64) -> Result<(), lti::LaunchError> {
+//! # fn run(posted: &str, jwks_json: &[u8], now: u64, login_started: u64) -> Result<(), lti::LaunchError> {
 //! lti::install_crypto_provider();
 //! let token = UnverifiedIdToken::parse(posted)?;
 //! let jwks = JwkSet::from_json(jwks_json)?;
@@ -22,6 +22,7 @@
 //!     client_id: &ClientId::new("10000000000002"),
 //!     nonce: &Nonce::new("the nonce issued at login"),
 //!     now,
+//!     issued_after: login_started,
 //!     leeway_secs: 60,
 //! })?;
 //! println!("{:?}", launch.claims().message_type());

@@ -88,6 +88,8 @@ fn do_launch_with(
             client_id: &ClientId::new(CLIENT_ID),
             nonce: &Nonce::new(NONCE),
             now,
+            // The login started a moment before the token was issued.
+            issued_after: NOW - 10,
             leeway_secs,
         },
     )
@@ -294,6 +296,7 @@ fn verify_fixture(platform: &str) -> VerifiedLaunch {
             client_id: &client_id,
             nonce: &nonce,
             now: iat + 1,
+            issued_after: iat - 1,
             leeway_secs: 5,
         },
     )

@@ -15,6 +15,13 @@ fn claim(name: &str) -> String {
     format!("{LTI}{name}")
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 #[tokio::test]
 async fn resource_link_launch_hands_off_to_the_app_and_the_app_reads_it() {
     let lms = Lms::start().await;
@@ -182,6 +189,16 @@ async fn every_bad_id_token_is_refused_with_its_own_code() {
             "expired",
             Tamper::claims(json!({"exp": 1_000_000_000, "iat": 999_999_000})),
             "TOKEN_EXPIRED",
+        ),
+        (
+            "issued at the epoch, expiring far in the future",
+            Tamper::claims(json!({"iat": 0, "exp": 4_000_000_000u64})),
+            "IAT_BEFORE_LOGIN",
+        ),
+        (
+            "issued an hour before the login",
+            Tamper::claims(json!({"iat": unix_now() - 3600})),
+            "IAT_BEFORE_LOGIN",
         ),
         (
             "iat in the future",
@@ -506,4 +523,138 @@ async fn real_canvas_and_moodle_claim_sets_launch() {
             doc["platform"]
         );
     }
+}
+
+/// The attacker's storage login: its launch form, and the binding from the attacker's own cookie.
+async fn attacker_storage_login(lms: &Lms) -> (common::lms::AuthResponse, String) {
+    let login = lms.login_with_storage(MessageType::ResourceLink).await;
+    let form = lms.authorize(&login).await;
+    let binding = login.cookie.unwrap().split_once('=').unwrap().1.to_owned();
+    (form, binding)
+}
+
+/// Posts a launch form with `lti_storage_binding` and no cookie, as a browser would when
+/// some page makes it submit the form.
+async fn post_with_binding(
+    lms: &Lms,
+    form: &common::lms::AuthResponse,
+    binding: &str,
+    headers: &[(&str, &str)],
+) -> common::lms::Outcome {
+    let mut fields = form.fields.clone();
+    fields.push(("lti_storage_binding".into(), binding.into()));
+    let mut request = lms.gate.client.post(&form.action).form(&fields);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    common::lms::outcome(request.send().await.unwrap()).await
+}
+
+/// Login CSRF: the attacker's own launch, posted from the victim's browser with the binding
+/// from the attacker's cookie, must not sign the victim in as the attacker.
+#[tokio::test]
+async fn a_storage_binding_counts_only_when_ltigates_own_page_posts_it() {
+    let lms = Lms::start().await;
+    let (form, binding) = attacker_storage_login(&lms).await;
+    let foreign: [&[(&str, &str)]; 6] = [
+        &[("origin", "https://evil.example")],
+        &[
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        &[("origin", "null")],
+        &[("sec-fetch-site", "same-site")],
+        &[("origin", "http://localhost")],
+        // Neither header: nothing proves where the post came from.
+        &[],
+    ];
+    for headers in foreign {
+        assert_eq!(
+            post_with_binding(&lms, &form, &binding, headers)
+                .await
+                .code(),
+            "STATE_BINDING_CROSS_SITE",
+            "{headers:?}"
+        );
+    }
+    // ltigate's relaunch page posts from ltigate's origin: that works (the refusals above
+    // consumed nothing).
+    let own_origin = lms.gate.url("");
+    post_with_binding(&lms, &form, &binding, &[("origin", &own_origin)])
+        .await
+        .ltik();
+    // Sec-Fetch-Site alone is enough too.
+    let (form, binding) = attacker_storage_login(&lms).await;
+    post_with_binding(&lms, &form, &binding, &[("sec-fetch-site", "same-origin")])
+        .await
+        .ltik();
+}
+
+#[tokio::test]
+async fn a_form_binding_is_refused_for_a_login_without_platform_storage() {
+    let lms = Lms::start().await;
+    let login = lms.login(MessageType::ResourceLink).await;
+    let form = lms.authorize(&login).await;
+    let cookie = login.cookie.as_deref().unwrap();
+    let binding = cookie.split_once('=').unwrap().1;
+    let own_origin = lms.gate.url("");
+    for headers in [
+        [("origin", own_origin.as_str())],
+        [("sec-fetch-site", "same-origin")],
+        [("origin", "https://evil.example")],
+    ] {
+        assert_eq!(
+            post_with_binding(&lms, &form, binding, &headers)
+                .await
+                .code(),
+            "STATE_STORAGE_NOT_USED",
+            "{headers:?}"
+        );
+    }
+    lms.post_launch(&form, Some(cookie)).await.ltik();
+}
+
+#[tokio::test]
+async fn a_target_link_uri_cannot_bring_its_own_ltik() {
+    let lms = Lms::start().await;
+    lms.sim.set_tamper(Tamper::claims(json!({
+        claim("target_link_uri"): format!("{APP_LAUNCH_URL}/page?a=1&ltik=attacker&b=x%20y&ltik=2"),
+    })));
+    let outcome = lms.do_launch(MessageType::ResourceLink).await;
+    let common::lms::Outcome::Handoff { location, ltik } = &outcome else {
+        panic!("refused: {outcome:?}");
+    };
+    assert_eq!(
+        location,
+        &format!("{APP_LAUNCH_URL}/page?a=1&b=x%20y&ltik={ltik}")
+    );
+    assert_eq!(lms.idtoken(ltik, "").await.status(), 200);
+}
+
+/// `levels` arrays around a number.
+fn nested_arrays(levels: usize) -> Value {
+    (0..levels).fold(json!(1), |inner, _| json!([inner]))
+}
+
+/// A 302 always means a launch the app can read: a payload too deep to read back is refused
+/// at the launch, and one at the limit reads.
+#[tokio::test]
+async fn deeply_nested_claims_are_refused_and_those_at_the_limit_read_back() {
+    let lms = Lms::start().await;
+    let deep = |levels| Tamper::claims(json!({"https://lms.example/deep": nested_arrays(levels)}));
+    for levels in [127, 200] {
+        assert_eq!(
+            lms.do_launch_until_error(deep(levels)).await,
+            "TOKEN_TOO_DEEP"
+        );
+    }
+    // The payload object is one level: this claim brings it to the limit.
+    let max = lti::id_token::UnverifiedIdToken::MAX_DEPTH;
+    lms.sim.set_tamper(deep(max - 1));
+    let outcome = lms.do_launch(MessageType::ResourceLink).await;
+    lms.sim.reset_tamper();
+    let ltik = outcome.ltik();
+    assert_eq!(lms.idtoken(ltik, "").await.status(), 200);
+    let raw: Value = lms.idtoken(ltik, "?raw=true").await.json().await.unwrap();
+    assert_eq!(raw["https://lms.example/deep"], nested_arrays(max - 1));
 }

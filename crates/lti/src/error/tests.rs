@@ -5,6 +5,7 @@ use super::LaunchError;
 fn every_variant() -> Vec<LaunchError> {
     vec![
         LaunchError::TokenTooLarge { max: 10 },
+        LaunchError::TokenTooDeep { max: 64 },
         LaunchError::Malformed { part: "header" },
         LaunchError::AlgNotAllowed,
         LaunchError::JwksInvalid,
@@ -19,6 +20,7 @@ fn every_variant() -> Vec<LaunchError> {
         LaunchError::TokenExpired,
         LaunchError::IatMissing,
         LaunchError::IatInFuture,
+        LaunchError::IatBeforeLogin,
         LaunchError::NotYetValid,
         LaunchError::NonceMissing,
         LaunchError::NonceMismatch,

@@ -1,6 +1,7 @@
 //! Parsing and the OIDC claim checks on plain payloads; signed end-to-end cases are in
 //! `tests/launch.rs`.
 
+use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
@@ -111,6 +112,99 @@ fn parse_refuses_oversized_tokens_before_reading_them() {
     );
 }
 
+/// A payload object whose `deep` claim nests arrays so the whole payload has `depth` levels.
+fn nested_payload(depth: usize) -> String {
+    let inner = depth - 1;
+    format!("{{\"deep\":{}{}}}", "[".repeat(inner), "]".repeat(inner))
+}
+
+fn token_with_payload(payload: &str) -> String {
+    format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"RS256"}"#),
+        b64(payload.as_bytes()),
+        b64(b"sig")
+    )
+}
+
+#[test]
+fn parse_refuses_payloads_nested_deeper_than_the_limit() {
+    let max = UnverifiedIdToken::MAX_DEPTH;
+    let at_limit = nested_payload(max);
+    assert!(UnverifiedIdToken::parse(&token_with_payload(&at_limit)).is_ok());
+    // Whatever passes the limit can be read back later (serde_json stops at 128 levels).
+    serde_json::from_str::<Map<String, Value>>(&at_limit).expect("readable at the limit");
+    for depth in [max + 1, 127, 129, 5000] {
+        assert_eq!(
+            parse_err(&token_with_payload(&nested_payload(depth))),
+            LaunchError::TokenTooDeep { max },
+            "{depth}"
+        );
+    }
+    // Unbalanced or invalid text is not this check's business: it fails later as malformed.
+    assert!(UnverifiedIdToken::parse(&token_with_payload("]]]}{")).is_ok());
+}
+
+#[test]
+fn brackets_inside_strings_are_not_nesting() {
+    let brackets = "[{".repeat(100);
+    let payload = json!({
+        "a": brackets,
+        "b": format!("\\\"{brackets}"),
+        "c": "\\",
+        "d": format!("\"{brackets}\""),
+    })
+    .to_string();
+    assert!(UnverifiedIdToken::parse(&token_with_payload(&payload)).is_ok());
+    // A string ending in a backslash closes normally: the brackets after it count.
+    let after = format!(
+        "{{\"c\":\"\\\\\",\"d\":{}{}}}",
+        "[".repeat(70),
+        "]".repeat(70)
+    );
+    assert_eq!(
+        parse_err(&token_with_payload(&after)),
+        LaunchError::TokenTooDeep {
+            max: UnverifiedIdToken::MAX_DEPTH
+        }
+    );
+}
+
+fn depth_of(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth_of).max().unwrap_or(0),
+        Value::Object(members) => 1 + members.values().map(depth_of).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn any_json() -> impl Strategy<Value = Value> {
+    // Strings full of brackets, quotes and backslashes: the scanner must skip them all.
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<i64>().prop_map(Value::from),
+        r#"[\[\]{}"\\a-z ]{0,8}"#.prop_map(Value::String),
+        ".{0,8}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(12, 64, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map(r#"[\[{"\\a-z]{0,4}"#, inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn the_depth_scan_agrees_with_the_json_structure(value in any_json(), max in 0usize..14) {
+        let text = value.to_string();
+        prop_assert_eq!(nests_deeper_than(&text, max), depth_of(&value) > max);
+        let pretty = serde_json::to_string_pretty(&value).expect("serialises");
+        prop_assert_eq!(nests_deeper_than(&pretty, max), depth_of(&value) > max);
+    }
+}
+
 #[test]
 fn debug_never_prints_the_token() {
     let token = token_with_header(&json!({"alg": "RS256", "kid": "k1"}));
@@ -123,6 +217,8 @@ fn debug_never_prints_the_token() {
 // --- Steps 2 to 5 on plain payloads ---
 
 const NOW: u64 = 1_700_000_000;
+/// When the login the fixture's launch answers started.
+const LOGIN_STARTED: u64 = NOW - 30;
 
 struct Fixture {
     issuer: Issuer,
@@ -145,6 +241,7 @@ impl Fixture {
             client_id: &self.client_id,
             nonce: &self.nonce,
             now: NOW,
+            issued_after: LOGIN_STARTED,
             leeway_secs,
         }
     }
@@ -311,6 +408,26 @@ fn iat_must_be_present_and_not_in_the_future_with_leeway() {
         f.check_with_leeway(future, 9),
         Err(LaunchError::IatInFuture)
     );
+}
+
+#[test]
+fn iat_must_not_be_before_the_login_started_with_leeway() {
+    let f = Fixture::new();
+    assert_eq!(f.check(set(payload(), "iat", json!(LOGIN_STARTED))), Ok(()));
+    let early = set(payload(), "iat", json!(LOGIN_STARTED - 10));
+    assert_eq!(f.check(early.clone()), Err(LaunchError::IatBeforeLogin));
+    assert_eq!(f.check_with_leeway(early.clone(), 10), Ok(()));
+    assert_eq!(
+        f.check_with_leeway(early, 9),
+        Err(LaunchError::IatBeforeLogin)
+    );
+    // The finding: issued at the epoch, expiring far in the future.
+    let ancient = set(
+        set(payload(), "iat", json!(0)),
+        "exp",
+        json!(4_000_000_000u64),
+    );
+    assert_eq!(f.check(ancient), Err(LaunchError::IatBeforeLogin));
 }
 
 #[test]

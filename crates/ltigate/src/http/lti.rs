@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Form, Query, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, REFERRER_POLICY, SET_COOKIE,
+    CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, REFERRER_POLICY, SET_COOKIE,
 };
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -138,9 +138,13 @@ async fn launch(
         Err(failure) => return failure_page(&failure),
     };
     let cookie = read_cookie(&headers, &cookie_name(&login.id));
-    let binding = match cookie.as_deref().or(form.lti_storage_binding.as_deref()) {
-        Some(value) => Binding::Presented(value),
-        None => match (&login.storage_target, &form.id_token, &form.state) {
+    let binding = match (cookie.as_deref(), form.lti_storage_binding.as_deref()) {
+        (Some(value), _) => Binding::Cookie(value),
+        (None, Some(value)) => Binding::Form {
+            value,
+            same_origin: posted_from_own_origin(&headers, &state.config.public_url()),
+        },
+        (None, None) => match (&login.storage_target, &form.id_token, &form.state) {
             (Some(target), Some(id_token), Some(sealed)) => {
                 return storage_get_page(state, &login, target, id_token, sealed).await;
             }
@@ -189,6 +193,23 @@ fn state_cookie(state: &AppState, state_id: &str, value: &str, max_age: u64) -> 
     } else {
         format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax")
     }
+}
+
+/// Whether the browser says this post comes from a page of ltigate's own origin (its platform
+/// storage relaunch page): `Origin` equal to `public_url`'s origin, or `Sec-Fetch-Site:
+/// same-origin`. Browsers set both and pages cannot change them; a post without either is
+/// not trusted.
+fn posted_from_own_origin(headers: &HeaderMap, public_url: &url::Url) -> bool {
+    let own = public_url.origin().ascii_serialization();
+    let origin_is_own = headers
+        .get(ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|origin| origin == own);
+    let fetch_same_origin = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site.eq_ignore_ascii_case("same-origin"));
+    origin_is_own || fetch_same_origin
 }
 
 fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -308,3 +329,6 @@ async fn storage_get_page(
     .collect();
     form_script_page("Opening the tool", &body, &script, &app_origins)
 }
+
+#[cfg(test)]
+mod tests;

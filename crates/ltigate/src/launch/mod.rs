@@ -59,11 +59,20 @@ pub struct Handoff {
     pub state_id: String,
 }
 
-/// What the browser proved it holds for the state.
+/// What the browser presented to prove it started the login.
 #[derive(Debug, Clone, Copy)]
 pub enum Binding<'a> {
-    /// The value of the state cookie, or of the platform storage entry.
-    Presented(&'a str),
+    /// The value of the state's cookie.
+    Cookie(&'a str),
+    /// A value posted in the launch form, as ltigate's relaunch page does after reading it
+    /// back from platform storage. Anyone can post a form cross-site, so it only counts for a
+    /// login that used platform storage, posted by ltigate's own page.
+    Form {
+        value: &'a str,
+        /// Whether the browser said the post came from ltigate's own origin (`Origin` or
+        /// `Sec-Fetch-Site`), which a cross-site page cannot fake.
+        same_origin: bool,
+    },
     None,
 }
 
@@ -126,6 +135,7 @@ impl Launcher {
             id: random_token(16),
             platform_id: platform.id.clone(),
             nonce: random_token(16),
+            started_at: now,
             expires_at: now + self.config.launch.state_ttl.as_secs() as i64,
             storage_target: req.lti_storage_target.clone().filter(|t| !t.is_empty()),
         };
@@ -183,24 +193,7 @@ impl Launcher {
         binding: Binding<'_>,
         id_token: Option<&str>,
     ) -> Result<Handoff, LaunchFailure> {
-        // The state is bound to the browser that started the login.
-        match binding {
-            Binding::Presented(value) if self.signer.check_binding(&state.id, value) => {}
-            Binding::Presented(_) => {
-                return Err(LaunchFailure::new(
-                    "STATE_MISMATCH",
-                    "state_binding",
-                    "The login state belongs to another browser session.",
-                ));
-            }
-            Binding::None => {
-                return Err(LaunchFailure::new(
-                    "STATE_NOT_BOUND",
-                    "state_binding",
-                    "The browser did not return the login cookie for this state.",
-                ));
-            }
-        }
+        self.check_binding(state, binding)?;
         let token = id_token.filter(|t| !t.is_empty()).ok_or_else(|| {
             LaunchFailure::new(
                 "TOKEN_MISSING",
@@ -228,6 +221,7 @@ impl Launcher {
                 client_id: &client_id,
                 nonce: &nonce,
                 now: u64::try_from(now).unwrap_or(0),
+                issued_after: u64::try_from(state.started_at).unwrap_or(0),
                 leeway_secs: self.config.launch.leeway.as_secs(),
             },
         )?;
@@ -275,12 +269,50 @@ impl Launcher {
         if !known {
             tracing::info!(platform = %platform.id, "recorded a new deployment at first launch");
         }
-        let mut location = target;
-        location.query_pairs_mut().append_pair("ltik", &ltik);
         Ok(Handoff {
-            location,
+            location: with_ltik(target, &ltik),
             state_id: state.id.clone(),
         })
+    }
+
+    /// The state is bound to the browser that started the login: otherwise a cross-site post
+    /// of the attacker's own launch signs the victim in as the attacker (login CSRF).
+    fn check_binding(&self, state: &LoginState, binding: Binding<'_>) -> Result<(), LaunchFailure> {
+        let value = match binding {
+            Binding::Cookie(value) => value,
+            Binding::Form { .. } if state.storage_target.is_none() => {
+                return Err(LaunchFailure::new(
+                    "STATE_STORAGE_NOT_USED",
+                    "state_binding",
+                    "The login did not use the LMS's platform storage, so the launch needs the login cookie.",
+                ));
+            }
+            Binding::Form {
+                same_origin: false, ..
+            } => {
+                return Err(LaunchFailure::new(
+                    "STATE_BINDING_CROSS_SITE",
+                    "state_binding",
+                    "The sign-in data was not posted by the tool's own page.",
+                ));
+            }
+            Binding::Form { value, .. } => value,
+            Binding::None => {
+                return Err(LaunchFailure::new(
+                    "STATE_NOT_BOUND",
+                    "state_binding",
+                    "The browser did not return the login cookie for this state.",
+                ));
+            }
+        };
+        if !self.signer.check_binding(&state.id, value) {
+            return Err(LaunchFailure::new(
+                "STATE_MISMATCH",
+                "state_binding",
+                "The login state belongs to another browser session.",
+            ));
+        }
+        Ok(())
     }
 
     async fn find_platform(
@@ -389,6 +421,27 @@ impl Launcher {
     }
 }
 
+/// The app URL with the launch's ltik as the only `ltik` in its query: a target_link_uri such
+/// as `/app?ltik=attacker` must not put a value of the sender's choice before the real one.
+/// The other pairs keep their order and their exact encoding.
+fn with_ltik(mut url: Url, ltik: &str) -> Url {
+    let kept = url
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| {
+            // Compared decoded, as the app will read it (`%6Ctik=` is `ltik=` too).
+            url::form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .is_some_and(|(name, _)| name != "ltik")
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    url.set_query((!kept.is_empty()).then_some(kept.as_str()));
+    url.query_pairs_mut().append_pair("ltik", ltik);
+    url
+}
+
 /// The platform's OIDC authorization endpoint.
 fn auth_endpoint(platform: &Platform) -> Result<Url, LaunchFailure> {
     Url::parse(&platform.auth_endpoint).map_err(|_| {
@@ -423,3 +476,6 @@ fn check_status(platform: &Platform) -> Result<(), LaunchFailure> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -23,6 +23,9 @@ pub struct LoginState {
     pub platform_id: String,
     #[serde(rename = "n")]
     pub nonce: String,
+    /// When the login started: an id_token issued before it is refused.
+    #[serde(rename = "t")]
+    pub started_at: UnixTime,
     #[serde(rename = "e")]
     pub expires_at: UnixTime,
     /// The platform storage frame (`lti_storage_target`), when the login offered one.
@@ -115,6 +118,7 @@ mod tests {
             id: "abc".into(),
             platform_id: "p1".into(),
             nonce: "n1".into(),
+            started_at: expires_at - 600,
             expires_at,
             storage_target: None,
         }

@@ -117,6 +117,10 @@ impl Lms {
         let params = self
             .sim
             .login_initiation_params(&self.client_id, message_type);
+        self.login_response_with(params).await
+    }
+
+    async fn login_response_with(&self, params: Vec<(String, String)>) -> reqwest::Response {
         self.gate
             .client
             .post(self.gate.url("/lti/login"))
@@ -136,17 +140,28 @@ impl Lms {
     pub async fn login(&self, message_type: MessageType) -> Login {
         let response = self.login_response(message_type).await;
         assert_eq!(response.status(), 302, "login redirects to the platform");
-        let cookie = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("ltigate_state_"))
-            .map(|v| v.split(';').next().unwrap_or_default().to_owned());
+        let cookie = state_cookie(&response);
         let auth_url = response.headers()[LOCATION]
             .to_str()
             .expect("location")
             .to_owned();
+        Login { auth_url, cookie }
+    }
+
+    /// Step 1 for a login that offers platform storage (`lti_storage_target`): ltigate answers
+    /// a page that stores the binding in the platform's frame, then goes on to the platform.
+    pub async fn login_with_storage(&self, message_type: MessageType) -> Login {
+        let mut params = self
+            .sim
+            .login_initiation_params(&self.client_id, message_type);
+        params.push(("lti_storage_target".into(), "_parent".into()));
+        let response = self.login_response_with(params).await;
+        assert_eq!(response.status(), 200, "login answers the storage page");
+        let cookie = state_cookie(&response);
+        let html = response.text().await.expect("page");
+        let auth_url = between(&html, "<a href=\"", "\"")
+            .unwrap_or_else(|| panic!("no link to the platform on the page: {html}"))
+            .replace("&amp;", "&");
         Login { auth_url, cookie }
     }
 
@@ -234,6 +249,17 @@ pub fn loopback_lms(c: &mut ltigate::config::Config) {
     c.app.deep_linking_url = Some(APP_DEEP_LINKING_URL.parse().expect("url"));
 }
 
+/// The `name=value` of the state cookie a login set.
+fn state_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("ltigate_state_"))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
 /// Reads where a launch response sent the browser.
 pub async fn outcome(response: reqwest::Response) -> Outcome {
     let status = response.status().as_u16();
@@ -257,14 +283,16 @@ pub async fn outcome(response: reqwest::Response) -> Outcome {
         panic!("redirect without an ltik: {location}");
     }
     let html = response.text().await.expect("page");
-    let code = html
-        .split("Error code <code>")
-        .nth(1)
-        .and_then(|rest| rest.split("</code>").next())
+    let code = between(&html, "Error code <code>", "</code>")
         .unwrap_or_else(|| panic!("no error code on the page: {html}"))
         .to_owned();
     assert!(!html.contains("ltik="), "no ltik on an error page");
     Outcome::Refused { code, status }
+}
+
+/// The text between the first `start` in `page` and the next `end`.
+fn between<'a>(page: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    page.split_once(start)?.1.split(end).next()
 }
 
 fn merge(base: &mut Value, patch: Value) {
