@@ -138,7 +138,10 @@ impl Server {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(
             self.listener,
-            axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+            // The peer address keys the `/lti/register` rate limit.
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                std::net::SocketAddr,
+            >(app),
         )
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -170,7 +173,12 @@ async fn purge_loop(state: AppState) {
     let mut tick = tokio::time::interval(state.config.timeouts.purge_interval);
     loop {
         tick.tick().await;
-        match state.store.purge_expired(state.clock.now()).await {
+        let pending_ttl = state.config.registration.pending_platform_ttl;
+        match state
+            .store
+            .purge_expired(state.clock.now(), pending_ttl)
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
             Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),

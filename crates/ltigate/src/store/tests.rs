@@ -180,10 +180,10 @@ async fn purge_drops_keys_retired_over_a_week_ago_only() {
         .rotate_tool_key(&key("new", None), 1000)
         .await
         .unwrap();
-    assert_eq!(store.purge_expired(1000).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(1000, Duration::ZERO).await.unwrap(), 0);
     assert_eq!(
         store
-            .purge_expired(1000 + RETIRED_KEY_HISTORY_SECS)
+            .purge_expired(1000 + RETIRED_KEY_HISTORY_SECS, Duration::ZERO)
             .await
             .unwrap(),
         1
