@@ -89,23 +89,18 @@ async fn live_platform_next_in_line(gate: &TestGate, sim: &Simulator) -> String 
     open_register(gate, sim, true).await.assert_confirmed();
     let last = platforms(gate).await.pop().unwrap();
     let next_id = (last["clientId"].as_str().unwrap().parse::<u64>().unwrap() + 1).to_string();
-    let live: Value = gate
-        .admin(Method::POST, "/admin/platforms")
-        .json(&json!({
-            "url": sim.issuer(),
-            "clientId": next_id,
-            "name": "Live Canvas",
-            "authenticationEndpoint": "https://live.example.edu/auth",
-            "accesstokenEndpoint": "https://live.example.edu/token",
-            "authConfig": {"method": "JWK_SET", "key": "https://live.example.edu/jwks"},
-            "deploymentIds": ["1:live"],
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let live = json!({
+        "url": sim.issuer(),
+        "clientId": next_id,
+        "name": "Live Canvas",
+        "authenticationEndpoint": "https://live.example.edu/auth",
+        "accesstokenEndpoint": "https://live.example.edu/token",
+        "authConfig": {"method": "JWK_SET", "key": "https://live.example.edu/jwks"},
+        "deploymentIds": ["1:live"],
+    });
+    let live = gate
+        .admin_json(Method::POST, "/admin/platforms", Some(&live))
+        .await;
     live["id"].as_str().unwrap().to_owned()
 }
 
