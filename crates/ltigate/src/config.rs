@@ -190,6 +190,42 @@ pub struct RegistrationConfig {
     /// Hosted issuers added to the built-in table (Instructure, Blackboard).
     #[serde(default)]
     pub hosted_issuers: Vec<HostedIssuerConfig>,
+    /// Calls to `/lti/register` allowed per client address.
+    #[serde(default)]
+    pub rate_limit: RateLimitConfig,
+    /// Reverse proxies (exact addresses) whose `X-Forwarded-For` names the client; from any
+    /// other peer the header is ignored, so a client cannot pick its own rate-limit key.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Registrations waiting for an admin (pending platforms and parked registrations) at
+    /// most; further registrations are refused until an admin acts.
+    #[serde(default = "default_max_pending")]
+    pub max_pending: u32,
+    /// Pending platforms (and proposed changes) never approved are deleted after this long
+    /// (0: kept forever).
+    #[serde(default = "default_pending_platform_ttl", with = "secs")]
+    pub pending_platform_ttl: Duration,
+}
+
+/// A token bucket per client address: `burst` calls at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sustained calls per minute (0 turns the limit off).
+    #[serde(default = "default_rate_per_minute")]
+    pub per_minute: u32,
+    /// Calls allowed in a burst.
+    #[serde(default = "default_rate_burst")]
+    pub burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            per_minute: default_rate_per_minute(),
+            burst: default_rate_burst(),
+        }
+    }
 }
 
 /// An issuer whose configuration is served from other hosts, and the domains its keys and
@@ -209,6 +245,10 @@ impl Default for RegistrationConfig {
             intermediate_url: None,
             pending_ttl: default_pending_ttl(),
             hosted_issuers: Vec::new(),
+            rate_limit: RateLimitConfig::default(),
+            trusted_proxies: Vec::new(),
+            max_pending: default_max_pending(),
+            pending_platform_ttl: default_pending_platform_ttl(),
         }
     }
 }
@@ -305,6 +345,18 @@ fn default_platform_cache_ttl() -> Duration {
 }
 fn default_pending_ttl() -> Duration {
     Duration::from_secs(3600)
+}
+fn default_rate_per_minute() -> u32 {
+    6
+}
+fn default_rate_burst() -> u32 {
+    10
+}
+fn default_max_pending() -> u32 {
+    100
+}
+fn default_pending_platform_ttl() -> Duration {
+    Duration::from_secs(7 * 24 * 3600)
 }
 fn default_http_connect() -> Duration {
     Duration::from_secs(3)

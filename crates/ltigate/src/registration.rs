@@ -6,8 +6,16 @@
 //! stores the platform. It never changes a live platform: a registration that comes back
 //! with a known (issuer, client_id) becomes a change an admin approves. With an intermediate
 //! app page, the validated configuration is parked until the app completes the registration.
+//!
+//! `/lti/register` is open to anyone, so each client address gets a small burst of calls
+//! ([`ClientLimiter`]), and registrations waiting for an admin are capped (`max_pending`);
+//! the store forgets pending platforms nobody approved (`pending_platform_ttl`).
 
+mod rate_limit;
+
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use lti::registration::{
     HostedIssuer, PlatformConfiguration, RegistrationResponse, ToolDescription, ToolMessage,
@@ -24,6 +32,15 @@ use crate::store::{
 };
 
 use lti::registration::MAX_DOCUMENT_LEN as MAX_DOCUMENT_BYTES;
+
+pub use rate_limit::{ClientLimiter, client_address};
+
+/// The client called `/lti/register` more often than its bucket allows.
+pub const RATE_LIMITED: &str = "REGISTRATION_RATE_LIMITED";
+/// `max_pending` registrations already wait for an admin.
+pub const TOO_MANY_PENDING: &str = "TOO_MANY_PENDING_REGISTRATIONS";
+/// The platform already has a proposed change waiting for an admin.
+pub const CHANGE_ALREADY_PENDING: &str = "CHANGE_ALREADY_PENDING";
 
 /// A refused registration: a stable code and a message for the LMS administrator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +76,35 @@ impl From<lti::registration::RegistrationError> for RegistrationFailure {
     fn from(e: lti::registration::RegistrationError) -> Self {
         Self::new(e.code(), e.to_string())
     }
+}
+
+/// A call refused by the rate limit, and when the client may try again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimited {
+    pub retry_after: Duration,
+}
+
+impl RateLimited {
+    /// Whole seconds for `Retry-After`, never 0 (0 would invite an immediate retry).
+    pub fn retry_after_secs(&self) -> u64 {
+        self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0)
+    }
+
+    pub fn failure(&self) -> RegistrationFailure {
+        RegistrationFailure::new(
+            RATE_LIMITED,
+            "Too many registration attempts came from this address. Wait a minute, then start \
+             the registration again from the LMS.",
+        )
+    }
+}
+
+fn too_many_pending() -> RegistrationFailure {
+    RegistrationFailure::new(
+        TOO_MANY_PENDING,
+        "The tool has too many registrations waiting for approval. Ask the tool's \
+         administrator to approve or delete them, then start the registration again.",
+    )
 }
 
 /// A failed exchange with the platform: its error answer gets `refused_code` and is quoted;
@@ -100,6 +146,7 @@ pub struct Registrar {
     config: Arc<Config>,
     clock: Clock,
     hosted: Arc<Vec<HostedIssuer>>,
+    limiter: ClientLimiter,
 }
 
 impl Registrar {
@@ -118,10 +165,23 @@ impl Registrar {
         Self {
             store,
             outbound,
+            limiter: ClientLimiter::new(&config.registration.rate_limit),
             config,
             clock,
             hosted: Arc::new(hosted),
         }
+    }
+
+    /// Counts one `/lti/register` call of `client` (None: address unknown) against its limit.
+    pub fn admit(&self, client: Option<IpAddr>) -> Result<(), RateLimited> {
+        self.limiter
+            .check(client)
+            .map_err(|retry_after| RateLimited { retry_after })
+    }
+
+    /// The cap on registrations waiting for an admin.
+    fn pending_cap(&self) -> u32 {
+        self.config.registration.max_pending
     }
 
     /// GETs the configuration exactly as given (query kept), with the token as Bearer when
@@ -156,6 +216,12 @@ impl Registrar {
         token: Option<&str>,
         options: &CompleteOptions,
     ) -> Result<Completed, RegistrationFailure> {
+        // Refuse before the platform creates a registration on its side that we would drop.
+        if !self.starts_active(options)
+            && self.store.pending_count(self.clock.now()).await? >= u64::from(self.pending_cap())
+        {
+            return Err(too_many_pending());
+        }
         let tool = self.tool_description(options);
         let request = registration_request(&tool, platform);
         let answer = self
@@ -178,9 +244,7 @@ impl Registrar {
         response: &RegistrationResponse,
         options: &CompleteOptions,
     ) -> Result<Completed, RegistrationFailure> {
-        let active = options
-            .auto_activate
-            .unwrap_or(self.config.registration.auto_activate);
+        let active = self.starts_active(options);
         let name = options
             .platform_name
             .clone()
@@ -206,7 +270,9 @@ impl Registrar {
             deployment_ids: response.deployment_id.iter().cloned().collect(),
         };
         let now = self.clock.now();
-        Ok(match self.store.store_registration(&new, now).await? {
+        // Checked again in the insert itself: concurrent registrations cannot pass the cap.
+        let cap = (!active).then(|| self.pending_cap());
+        Ok(match self.store.store_registration(&new, now, cap).await? {
             Registered::Created(p) => {
                 tracing::info!(platform = %p.id, status = p.status.as_str(), "platform registered dynamically");
                 Completed {
@@ -225,7 +291,24 @@ impl Registrar {
                     platform_name: p.name,
                 }
             }
+            Registered::ChangeAlreadyPending(p) => {
+                // The first proposal stays until an admin acts: a stranger cannot replace it.
+                tracing::warn!(platform = %p.id, "re-registration refused: a change already waits for approval");
+                return Err(RegistrationFailure::new(
+                    CHANGE_ALREADY_PENDING,
+                    "This LMS is already registered with the same client id, and an earlier \
+                     change to its settings is waiting for approval. Nothing was changed: ask \
+                     the tool's administrator to approve or reject that change first.",
+                ));
+            }
+            Registered::TooManyPending => return Err(too_many_pending()),
         })
+    }
+
+    fn starts_active(&self, options: &CompleteOptions) -> bool {
+        options
+            .auto_activate
+            .unwrap_or(self.config.registration.auto_activate)
     }
 
     /// Parks a validated configuration for the app's intermediate page; returns its id.
@@ -244,7 +327,13 @@ impl Registrar {
             expires_at: now + self.config.registration.pending_ttl.as_secs() as i64,
             completed_at: None,
         };
-        self.store.insert_registration(&pending, now).await?;
+        if !self
+            .store
+            .insert_registration(&pending, now, self.pending_cap())
+            .await?
+        {
+            return Err(too_many_pending());
+        }
         Ok(pending.id)
     }
 

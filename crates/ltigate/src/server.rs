@@ -156,7 +156,12 @@ async fn purge_loop(state: AppState) {
     let mut tick = tokio::time::interval(state.config.timeouts.purge_interval);
     loop {
         tick.tick().await;
-        match state.store.purge_expired(state.clock.now()).await {
+        let pending_ttl = state.config.registration.pending_platform_ttl;
+        match state
+            .store
+            .purge_expired(state.clock.now(), pending_ttl)
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
             Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),

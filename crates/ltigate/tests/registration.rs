@@ -10,9 +10,10 @@ use std::time::Duration;
 use common::lms::{Lms, loopback_lms};
 use common::{TestGate, expect_error};
 use ltigate::clock::Clock;
-use ltigate::config::Config;
+use ltigate::config::{Config, RateLimitConfig};
 use ltigate::outbound::{Outbound, OutboundPolicy, StaticResolver};
 use ltigate::registration::Registrar;
+use ltigate::server::Server;
 use ltigate::store::Store;
 use ltisim::{Failure, MessageType, Profile, Simulator};
 use reqwest::Method;
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 /// What `/lti/register` showed the LMS administrator.
 struct Page {
     status: u16,
+    retry_after: Option<String>,
     html: String,
 }
 
@@ -57,11 +59,65 @@ async fn gate(adjust: impl FnOnce(&mut Config)) -> TestGate {
 /// The LMS administrator pastes ltigate's registration URL; the LMS opens it.
 async fn open_register(gate: &TestGate, sim: &Simulator, with_token: bool) -> Page {
     let url = sim.registration_initiation_url(&gate.url("/lti/register"), with_token);
-    let response = gate.client.get(url).send().await.unwrap();
+    page(gate.client.get(url)).await
+}
+
+async fn page(request: reqwest::RequestBuilder) -> Page {
+    let response = request.send().await.unwrap();
     Page {
         status: response.status().as_u16(),
+        retry_after: response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned()),
         html: response.text().await.unwrap(),
     }
+}
+
+/// The refusal of a call over the rate limit.
+fn assert_rate_limited(page: &Page) {
+    assert_eq!(page.status, 429, "{}", page.html);
+    assert_eq!(page.code(), "REGISTRATION_RATE_LIMITED");
+    let wait: u64 = page.retry_after.as_deref().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+}
+
+/// Registers through the Canvas simulator, then has an admin create a live platform holding
+/// the (issuer, client_id) that the simulator hands out next (Canvas numbers its developer
+/// keys), with other endpoints; its id.
+async fn live_platform_next_in_line(gate: &TestGate, sim: &Simulator) -> String {
+    open_register(gate, sim, true).await.assert_confirmed();
+    let last = platforms(gate).await.pop().unwrap();
+    let next_id = (last["clientId"].as_str().unwrap().parse::<u64>().unwrap() + 1).to_string();
+    let live = json!({
+        "url": sim.issuer(),
+        "clientId": next_id,
+        "name": "Live Canvas",
+        "authenticationEndpoint": "https://live.example.edu/auth",
+        "accesstokenEndpoint": "https://live.example.edu/token",
+        "authConfig": {"method": "JWK_SET", "key": "https://live.example.edu/jwks"},
+        "deploymentIds": ["1:live"],
+    });
+    let live = gate
+        .admin_json(Method::POST, "/admin/platforms", Some(&live))
+        .await;
+    live["id"].as_str().unwrap().to_owned()
+}
+
+/// Moves the live platform to the client id the simulator hands out next; that client id.
+async fn move_to_next_client_id(gate: &TestGate, platform_id: &str) -> String {
+    let path = format!("/admin/platforms/{platform_id}");
+    let current: Value = gate.admin_json(Method::GET, &path, None).await;
+    let next = (current["clientId"]
+        .as_str()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        + 1)
+    .to_string();
+    gate.admin_json(Method::PATCH, &path, Some(&json!({"clientId": next})))
+        .await;
+    next
 }
 
 async fn platforms(gate: &TestGate) -> Vec<Value> {
@@ -348,29 +404,7 @@ async fn concurrent_completions_register_once() {
 async fn re_registration_of_a_live_platform_waits_for_approval() {
     let sim = Simulator::start_with(Profile::Canvas).await.unwrap();
     let gate = gate(|c| c.registration.auto_activate = true).await;
-    open_register(&gate, &sim, true).await.assert_confirmed();
-    let first = platforms(&gate).await.remove(0);
-    // Canvas numbers its developer keys: the next registration will get the next id. A live
-    // platform already holds that (issuer, client_id), with other endpoints.
-    let next_id = (first["clientId"].as_str().unwrap().parse::<u64>().unwrap() + 1).to_string();
-    let live: Value = gate
-        .admin(Method::POST, "/admin/platforms")
-        .json(&json!({
-            "url": sim.issuer(),
-            "clientId": next_id,
-            "name": "Live Canvas",
-            "authenticationEndpoint": "https://live.example.edu/auth",
-            "accesstokenEndpoint": "https://live.example.edu/token",
-            "authConfig": {"method": "JWK_SET", "key": "https://live.example.edu/jwks"},
-            "deploymentIds": ["1:live"],
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let live_id = live["id"].as_str().unwrap().to_owned();
+    let live_id = live_platform_next_in_line(&gate, &sim).await;
 
     let page = open_register(&gate, &sim, true).await;
     page.assert_confirmed();
@@ -408,12 +442,7 @@ async fn re_registration_of_a_live_platform_waits_for_approval() {
     expect_error(no_change, 404, "NO_PENDING_CHANGE").await;
 
     // The simulator numbers on; make the live platform hold the id it will hand out next.
-    let next_again = (next_id.parse::<u64>().unwrap() + 1).to_string();
-    gate.admin(Method::PATCH, &path)
-        .json(&json!({"clientId": next_again}))
-        .send()
-        .await
-        .unwrap();
+    let next_again = move_to_next_client_id(&gate, &live_id).await;
     open_register(&gate, &sim, true).await.assert_confirmed();
     let approved: Value = gate
         .admin_json(Method::POST, &format!("{path}/change/approve"), None)
@@ -439,7 +468,12 @@ async fn re_registration_of_a_live_platform_waits_for_approval() {
 #[tokio::test]
 async fn bad_configurations_and_platform_errors_are_refused_and_store_nothing() {
     let sim = Simulator::start().await.unwrap();
-    let gate = gate(|c| c.timeouts.http_total = Duration::from_millis(800)).await;
+    let gate = gate(|c| {
+        c.timeouts.http_total = Duration::from_millis(800);
+        // Many calls from one address: the rate limit has its own test.
+        c.registration.rate_limit.per_minute = 0;
+    })
+    .await;
     let refuse = async |expected: &str| {
         let page = open_register(&gate, &sim, true).await;
         assert_eq!(page.code(), expected, "{}", page.html);
@@ -575,4 +609,203 @@ async fn private_addresses_are_refused_before_connecting() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// One address gets its burst, then 429 with Retry-After, and its calls neither reach the
+/// platform nor store anything.
+#[tokio::test]
+async fn a_burst_over_the_rate_limit_gets_429_and_stores_nothing_more() {
+    let sim = Simulator::start().await.unwrap();
+    let gate = gate(|c| {
+        c.registration.rate_limit = RateLimitConfig {
+            per_minute: 1,
+            burst: 3,
+        };
+    })
+    .await;
+    for _ in 0..3 {
+        open_register(&gate, &sim, true).await.assert_confirmed();
+    }
+    for _ in 0..3 {
+        assert_rate_limited(&open_register(&gate, &sim, true).await);
+    }
+    // Unreadable calls count as well.
+    assert_rate_limited(&page(gate.client.get(gate.url("/lti/register"))).await);
+    assert_eq!(platforms(&gate).await.len(), 3);
+    assert_eq!(sim.registrations().len(), 3, "the platform was not called");
+}
+
+/// Behind a trusted proxy each forwarded client has its own bucket; from any other peer
+/// `X-Forwarded-For` changes nothing.
+#[tokio::test]
+async fn forwarded_for_counts_only_from_a_trusted_proxy() {
+    let limited = |trusted: bool| {
+        gate(move |c| {
+            c.registration.rate_limit = RateLimitConfig {
+                per_minute: 1,
+                burst: 1,
+            };
+            if trusted {
+                c.registration.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            }
+        })
+    };
+    // Only a header: no traffic goes to these documentation addresses.
+    let call = |gate: &TestGate, client: &str| {
+        page(
+            gate.client
+                .get(gate.url("/lti/register"))
+                .header("x-forwarded-for", client),
+        )
+    };
+    let behind_proxy = limited(true).await;
+    assert_eq!(call(&behind_proxy, "203.0.113.1").await.status, 400);
+    assert_rate_limited(&call(&behind_proxy, "203.0.113.1").await);
+    assert_eq!(call(&behind_proxy, "203.0.113.2").await.status, 400);
+
+    let direct = limited(false).await;
+    assert_eq!(call(&direct, "203.0.113.1").await.status, 400);
+    assert_rate_limited(&call(&direct, "203.0.113.2").await);
+}
+
+/// Router tests have no peer address: the handler neither panics nor lifts the limit.
+#[tokio::test]
+async fn a_request_without_a_peer_address_is_limited_without_panicking() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite://{}", dir.path().join("g.db").display()),
+        registration: ltigate::config::RegistrationConfig {
+            rate_limit: RateLimitConfig {
+                per_minute: 1,
+                burst: 1,
+            },
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    let server = Server::bind(config, Clock::System).await.unwrap();
+    let app = ltigate::http::app(server.state().clone());
+    let request = || {
+        axum::extract::Request::builder()
+            .uri("/lti/register")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let first = app.clone().oneshot(request()).await.unwrap();
+    assert_eq!(first.status(), 400);
+    let second = app.oneshot(request()).await.unwrap();
+    assert_eq!(second.status(), 429);
+    assert!(second.headers().contains_key("retry-after"));
+}
+
+/// At `max_pending` waiting registrations the next is refused before the platform is asked,
+/// and nothing is stored; an admin's approval frees a place.
+#[tokio::test]
+async fn pending_registrations_are_capped() {
+    let sim = Simulator::start().await.unwrap();
+    let gate = gate(|c| c.registration.max_pending = 2).await;
+    for _ in 0..2 {
+        open_register(&gate, &sim, true).await.assert_confirmed();
+    }
+    let full = open_register(&gate, &sim, true).await;
+    assert_eq!(full.status, 503, "{}", full.html);
+    assert_eq!(full.code(), "TOO_MANY_PENDING_REGISTRATIONS");
+    assert_eq!(platforms(&gate).await.len(), 2);
+    assert_eq!(sim.registrations().len(), 2, "the platform was not called");
+
+    let first = platforms(&gate).await.remove(0);
+    activate(&gate, first["id"].as_str().unwrap()).await;
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    assert_eq!(platforms(&gate).await.len(), 3);
+
+    // Parked registrations (intermediate page) count too.
+    let parking = self::gate(|c| {
+        c.registration.max_pending = 1;
+        c.registration.intermediate_url = Some("http://app.test/setup".parse().unwrap());
+    })
+    .await;
+    assert_eq!(open_register(&parking, &sim, true).await.status, 302);
+    let full = open_register(&parking, &sim, true).await;
+    assert_eq!(full.status, 503, "{}", full.html);
+    assert_eq!(full.code(), "TOO_MANY_PENDING_REGISTRATIONS");
+}
+
+/// The purge deletes a pending platform nobody activated within `pending_platform_ttl`;
+/// active platforms and younger pending ones stay.
+#[tokio::test]
+async fn pending_platforms_expire() {
+    const DAY: i64 = 24 * 3600;
+    let clock = common::manual_clock_at_now();
+    let sim = Simulator::start().await.unwrap();
+    let gate = TestGate::start_at(clock.clone(), |c| {
+        loopback_lms(c);
+        c.timeouts.purge_interval = Duration::from_millis(50);
+    })
+    .await;
+    let id_of = |p: &Value| p["id"].as_str().unwrap().to_owned();
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    let (old, active) = {
+        let stored = platforms(&gate).await;
+        (id_of(&stored[0]), id_of(&stored[1]))
+    };
+    activate(&gate, &active).await;
+    clock.advance(6 * DAY);
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    let young = id_of(&platforms(&gate).await[2]);
+    clock.advance(DAY + 1);
+
+    let mut left: Vec<String> = Vec::new();
+    for _ in 0..100 {
+        left = platforms(&gate).await.iter().map(id_of).collect();
+        if left.len() < 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        left,
+        vec![active, young],
+        "old pending platform {old} purged"
+    );
+}
+
+/// A re-registration never replaces a change that already waits for an admin: the first
+/// stays, the second is refused and stores nothing.
+#[tokio::test]
+async fn a_second_re_registration_leaves_the_first_pending_change_intact() {
+    let sim = Simulator::start_with(Profile::Canvas).await.unwrap();
+    let gate = gate(|c| c.registration.auto_activate = true).await;
+    let live_id = live_platform_next_in_line(&gate, &sim).await;
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    let path = format!("/admin/platforms/{live_id}");
+    let first = gate.admin_json(Method::GET, &path, None).await["pendingChange"].clone();
+    assert_eq!(first["accesstokenEndpoint"], sim.token_endpoint());
+
+    // Someone registers again, with other endpoints, and gets the live client id once more.
+    move_to_next_client_id(&gate, &live_id).await;
+    sim.set_openid_configuration_patch(
+        json!({"token_endpoint": format!("{}/elsewhere/token", sim.base_url())}),
+    );
+    let page = open_register(&gate, &sim, true).await;
+    assert_eq!(page.status, 409, "{}", page.html);
+    assert_eq!(page.code(), "CHANGE_ALREADY_PENDING");
+    let after = gate.admin_json(Method::GET, &path, None).await;
+    assert_eq!(after["pendingChange"], first);
+    assert_eq!(platforms(&gate).await.len(), 2, "no new platform");
+}
+
+/// Whoever opens the registration URL learns nothing about the platform already registered.
+#[tokio::test]
+async fn the_re_registration_page_does_not_show_the_existing_platform() {
+    let sim = Simulator::start_with(Profile::Canvas).await.unwrap();
+    let gate = gate(|_| {}).await;
+    let live_id = live_platform_next_in_line(&gate, &sim).await;
+    let page = open_register(&gate, &sim, true).await;
+    page.assert_confirmed();
+    assert!(page.html.contains("already registered"), "{}", page.html);
+    assert!(!page.html.contains("Live Canvas"), "{}", page.html);
+    assert!(!page.html.contains(&live_id), "{}", page.html);
 }

@@ -126,3 +126,33 @@ fn server_timeouts_and_connection_cap_have_defaults_and_refuse_zero() {
         });
     }
 }
+
+#[test]
+fn registration_abuse_limits_have_defaults_and_read_from_the_file() {
+    Jail::expect_with(|jail| {
+        let defaults = Config::load(Path::new("absent.toml"), false).unwrap();
+        let r = &defaults.registration;
+        assert_eq!((r.rate_limit.per_minute, r.rate_limit.burst), (6, 10));
+        assert_eq!(r.max_pending, 100);
+        assert_eq!(r.pending_platform_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert!(r.trusted_proxies.is_empty());
+        jail.create_file(
+            "ltigate.toml",
+            r#"
+                [registration]
+                max_pending = 5
+                pending_platform_ttl = 3600
+                trusted_proxies = ["127.0.0.1", "::1"]
+                [registration.rate_limit]
+                per_minute = 0
+            "#,
+        )?;
+        let config = Config::load(Path::new("ltigate.toml"), true).unwrap();
+        let r = &config.registration;
+        assert_eq!((r.rate_limit.per_minute, r.rate_limit.burst), (0, 10));
+        assert_eq!(r.max_pending, 5);
+        assert_eq!(r.pending_platform_ttl, Duration::from_secs(3600));
+        assert_eq!(r.trusted_proxies.len(), 2);
+        Ok(())
+    });
+}

@@ -170,6 +170,21 @@ pub fn public(code: &str) -> Public {
             TOOL_ADMIN,
         ),
         // Dynamic registration: what the LMS sent, and the exchange with it.
+        "REGISTRATION_RATE_LIMITED" => (
+            S::TOO_MANY_REQUESTS,
+            "Too many registration attempts came from this address.",
+            "Nothing was stored. Wait for the time the answer gives, then start the registration again from the LMS.",
+        ),
+        "TOO_MANY_PENDING_REGISTRATIONS" => (
+            S::SERVICE_UNAVAILABLE,
+            "Too many registrations are waiting for an administrator of the tool.",
+            "Nothing was stored. Ask an administrator of the tool to approve or remove the waiting registrations, then start again from the LMS.",
+        ),
+        "CHANGE_ALREADY_PENDING" => (
+            S::CONFLICT,
+            "A change to this registration already waits for an administrator of the tool.",
+            "Nothing was changed. Ask an administrator of the tool to approve or reject the waiting change, then start again from the LMS.",
+        ),
         "REGISTRATION_INVALID" => (
             S::BAD_REQUEST,
             "The registration request is incomplete (openid_configuration is required).",

@@ -1,10 +1,13 @@
 //! Dynamic Registration routes: `/lti/register` for the LMS administrator, and the app API of
 //! the intermediate page flow (`/api/registrations/{id}`, `.../complete`).
 
+use std::net::SocketAddr;
+
+use axum::Extension;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::http::header::LOCATION;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::header::{LOCATION, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,7 +18,7 @@ use super::AppState;
 use super::auth::AppKey;
 use super::error::ApiError;
 use super::pages::{escape, refusal_page, script_page};
-use crate::registration::{CompleteOptions, Completed, RegistrationFailure};
+use crate::registration::{CompleteOptions, Completed, RegistrationFailure, client_address};
 use crate::store::PlatformStatus;
 use lti::registration::ToolMessage;
 
@@ -39,8 +42,28 @@ const CLOSE_SCRIPT: &str =
 
 async fn register(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     query: Result<Query<RegisterQuery>, QueryRejection>,
 ) -> Response {
+    // Every call counts, readable or not: each may cost outbound fetches.
+    let forwarded_for: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let client = client_address(
+        peer.map(|Extension(ConnectInfo(addr))| addr.ip()),
+        &forwarded_for,
+        &state.config.registration.trusted_proxies,
+    );
+    if let Err(limited) = state.registrar.admit(client) {
+        tracing::warn!(client = ?client, "registration call over the rate limit");
+        let mut page = failure_page(&limited.failure());
+        page.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(limited.retry_after_secs()));
+        return page;
+    }
     let Ok(Query(query)) = query else {
         return failure_page(&RegistrationFailure {
             code: "REGISTRATION_INVALID",
@@ -89,27 +112,30 @@ fn failure_page(f: &RegistrationFailure) -> Response {
     )
 }
 
-/// What the administrator sees, then the dialog closes.
+/// What the administrator sees, then the dialog closes. A re-registration shows nothing of
+/// the existing platform: whoever opens the URL need not be its administrator.
 fn confirmation_page(done: &Completed) -> Response {
-    let state = if done.change_proposed {
-        "This LMS was already registered with the same client id. Its settings were not changed: \
-         the new values wait for an administrator of the tool to approve them."
+    let body = if done.change_proposed {
+        "<h1>Registration complete</h1><p>This LMS was already registered with the same client \
+         id. Its settings were not changed: the new values wait for an administrator of the tool \
+         to approve them.</p><p class=\"muted\">You can close this window.</p>"
+            .to_owned()
     } else {
-        match done.status {
+        let state = match done.status {
             PlatformStatus::Active => {
                 "The tool is active: it can be launched as soon as it is deployed."
             }
             _ => {
                 "The registration is pending: an administrator of the tool must activate it before it can be launched."
             }
-        }
+        };
+        format!(
+            "<h1>Registration complete</h1><p>{name} is registered with this tool.</p><p>{state}</p>\
+             <p class=\"muted\">Platform id <code>{id}</code>. You can close this window.</p>",
+            name = escape(&done.platform_name),
+            id = escape(&done.platform_id),
+        )
     };
-    let body = format!(
-        "<h1>Registration complete</h1><p>{name} is registered with this tool.</p><p>{state}</p>\
-         <p class=\"muted\">Platform id <code>{id}</code>. You can close this window.</p>",
-        name = escape(&done.platform_name),
-        id = escape(&done.platform_id),
-    );
     script_page("Registration complete", &body, CLOSE_SCRIPT)
 }
 

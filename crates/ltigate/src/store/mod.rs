@@ -117,8 +117,13 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
-    /// Deletes rows whose life is over at `now`; returns how many.
-    pub async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+    /// Deletes rows whose life is over at `now`; returns how many. Pending platforms and
+    /// proposed changes nobody approved within `pending_platform_ttl` go too (zero: kept).
+    pub async fn purge_expired(
+        &self,
+        now: i64,
+        pending_platform_ttl: Duration,
+    ) -> Result<u64, StoreError> {
         // Retired keys are kept a week so `keys list` can show what happened.
         let mut deleted = sqlx::query("DELETE FROM tool_keys WHERE retire_at <= $1")
             .bind(now - RETIRED_KEY_HISTORY_SECS)
@@ -136,6 +141,12 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        if !pending_platform_ttl.is_zero() {
+            let cutoff = now
+                .saturating_sub(i64::try_from(pending_platform_ttl.as_secs()).unwrap_or(i64::MAX));
+            deleted += self.purge_pending_platforms(cutoff).await?;
+            deleted += self.purge_platform_changes(cutoff).await?;
+        }
         Ok(deleted)
     }
 

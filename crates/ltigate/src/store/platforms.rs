@@ -4,6 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
 use super::platform_cache::CacheKey;
+use super::registrations::pending_count_sql;
 use super::{Store, StoreError};
 use crate::secret::random_token;
 
@@ -172,14 +173,30 @@ impl Store {
         new: &NewPlatform,
         now: i64,
     ) -> Result<Platform, StoreError> {
+        self.insert_platform_within(new, now, None)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("an uncapped insert stored nothing".into()))
+    }
+
+    /// As [`Self::insert_platform`]; with `pending_cap`, stores nothing (None) when that many
+    /// registrations already wait. The cap is checked by the insert itself, so concurrent
+    /// registrations cannot pass it.
+    pub(super) async fn insert_platform_within(
+        &self,
+        new: &NewPlatform,
+        now: i64,
+        pending_cap: Option<u32>,
+    ) -> Result<Option<Platform>, StoreError> {
         let id = random_token(12);
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let inserted = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO platforms (id, issuer, client_id, name, auth_endpoint, token_endpoint, \
              auth_method, auth_key, status, allow_new_deployments, product_family, version, \
              scopes, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
-        )
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14 \
+             WHERE $15 IS NULL OR {} < $15",
+            pending_count_sql("$14")
+        )))
         .bind(&id)
         .bind(&new.issuer)
         .bind(&new.client_id)
@@ -194,8 +211,13 @@ impl Store {
         .bind(&new.version)
         .bind(join_scopes(&new.scopes))
         .bind(now)
+        .bind(pending_cap.map(i64::from))
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(None);
+        }
         for deployment_id in dedup(&new.deployment_ids) {
             insert_deployment(&mut tx, &id, deployment_id, now).await?;
         }
@@ -204,6 +226,7 @@ impl Store {
         self.platform(&id)
             .await?
             .ok_or_else(|| StoreError::Corrupt("platform vanished after insert".into()))
+            .map(Some)
     }
 
     /// One platform by id, with its deployments.
@@ -330,6 +353,24 @@ impl Store {
         tx.commit().await?;
         self.platform_cache.clear();
         self.platform(id).await
+    }
+
+    /// Deletes platforms still pending that were registered at or before `created_before`
+    /// (never activated by an admin), with everything that hangs on them; returns how many.
+    pub(super) async fn purge_pending_platforms(
+        &self,
+        created_before: i64,
+    ) -> Result<u64, StoreError> {
+        let deleted =
+            sqlx::query("DELETE FROM platforms WHERE status = 'pending' AND created_at <= $1")
+                .bind(created_before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        if deleted > 0 {
+            self.platform_cache.clear();
+        }
+        Ok(deleted)
     }
 
     /// Deletes a platform and its deployments; false when it did not exist.

@@ -1,7 +1,7 @@
 //! Dynamic registration records: registrations waiting for the app's intermediate page, and
 //! re-registrations of live platforms waiting for an admin.
 
-use sqlx::FromRow;
+use sqlx::{AssertSqlSafe, FromRow};
 
 use super::platforms::{insert_deployment, join_scopes, split_scopes};
 use super::{NewPlatform, Platform, PlatformFilter, PlatformKey, Store, StoreError};
@@ -63,27 +63,60 @@ pub enum Registered {
     /// The (issuer, client_id) was already registered: the live platform is unchanged and the
     /// new values wait for an admin.
     ChangeProposed(Platform),
+    /// The (issuer, client_id) was already registered and a proposed change already waits:
+    /// nothing was stored (the first proposal stays until an admin acts on it).
+    ChangeAlreadyPending(Platform),
+    /// The platform would be pending and the cap of waiting registrations is reached:
+    /// nothing was stored.
+    TooManyPending,
+}
+
+/// SQL counting the registrations that wait for an admin at the time bound to `$now_param`:
+/// pending platforms and parked registrations not yet completed or expired.
+pub(super) fn pending_count_sql(now_param: &str) -> String {
+    format!(
+        "((SELECT COUNT(*) FROM platforms WHERE status = 'pending') + \
+         (SELECT COUNT(*) FROM registrations WHERE completed_at IS NULL \
+         AND expires_at > {now_param}))"
+    )
 }
 
 impl Store {
+    /// Parks a registration unless `pending_cap` registrations already wait (then false).
+    /// One statement, so concurrent calls cannot pass the cap.
     pub async fn insert_registration(
         &self,
         r: &PendingRegistration,
         now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+        pending_cap: u32,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO registrations (id, configuration_url, configuration, registration_token, \
-             created_at, expires_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)",
-        )
+             created_at, expires_at, completed_at) SELECT $1, $2, $3, $4, $5, $6, NULL \
+             WHERE {} < $7",
+            pending_count_sql("$5")
+        )))
         .bind(&r.id)
         .bind(&r.configuration_url)
         .bind(&r.configuration)
         .bind(&r.registration_token)
         .bind(now)
         .bind(r.expires_at)
+        .bind(i64::from(pending_cap))
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    /// How many registrations wait for an admin at `now`.
+    pub async fn pending_count(&self, now: i64) -> Result<u64, StoreError> {
+        let count: i64 =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT {}", pending_count_sql("$1"))))
+                .bind(now)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     pub async fn registration(&self, id: &str) -> Result<Option<PendingRegistration>, StoreError> {
@@ -122,10 +155,13 @@ impl Store {
 
     /// Stores a dynamically registered platform in one transaction: a new platform, or, when
     /// its (issuer, client_id) exists, a proposed change that leaves the live platform as is.
+    /// An existing proposed change is never replaced. With `pending_cap`, a new platform is
+    /// stored only while fewer registrations wait.
     pub async fn store_registration(
         &self,
         new: &NewPlatform,
         now: i64,
+        pending_cap: Option<u32>,
     ) -> Result<Registered, StoreError> {
         // Straight from the database, not the launch path's cache: this decides a write.
         let filter = PlatformFilter {
@@ -139,15 +175,11 @@ impl Store {
                     "a registration carries a JWKS URL".into(),
                 ));
             };
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO platform_changes (platform_id, auth_endpoint, token_endpoint, \
                  jwks_uri, deployment_id, product_family, version, scopes, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (platform_id) DO UPDATE SET auth_endpoint = excluded.auth_endpoint, \
-                 token_endpoint = excluded.token_endpoint, jwks_uri = excluded.jwks_uri, \
-                 deployment_id = excluded.deployment_id, product_family = excluded.product_family, \
-                 version = excluded.version, scopes = excluded.scopes, \
-                 created_at = excluded.created_at",
+                 ON CONFLICT (platform_id) DO NOTHING",
             )
             .bind(&existing.id)
             .bind(&new.auth_endpoint)
@@ -159,13 +191,21 @@ impl Store {
             .bind(join_scopes(&new.scopes))
             .bind(now)
             .execute(&self.pool)
-            .await?;
-            return Ok(Registered::ChangeProposed(existing));
+            .await?
+            .rows_affected();
+            return Ok(if inserted == 1 {
+                Registered::ChangeProposed(existing)
+            } else {
+                Registered::ChangeAlreadyPending(existing)
+            });
         }
-        match self.insert_platform(new, now).await {
-            Ok(platform) => Ok(Registered::Created(platform)),
+        match self.insert_platform_within(new, now, pending_cap).await {
+            Ok(Some(platform)) => Ok(Registered::Created(platform)),
+            Ok(None) => Ok(Registered::TooManyPending),
             // Another registration of the same client won the race: keep its platform intact.
-            Err(StoreError::Conflict) => Box::pin(self.store_registration(new, now)).await,
+            Err(StoreError::Conflict) => {
+                Box::pin(self.store_registration(new, now, pending_cap)).await
+            }
             Err(e) => Err(e),
         }
     }
@@ -224,6 +264,20 @@ impl Store {
         tx.commit().await?;
         self.platform_cache.clear();
         Ok(true)
+    }
+
+    /// Deletes proposed changes created at or before `created_before`; returns how many.
+    pub(super) async fn purge_platform_changes(
+        &self,
+        created_before: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM platform_changes WHERE created_at <= $1")
+                .bind(created_before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// Drops the proposed change. False when there is none.

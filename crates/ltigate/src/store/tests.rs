@@ -180,10 +180,10 @@ async fn purge_drops_keys_retired_over_a_week_ago_only() {
         .rotate_tool_key(&key("new", None), 1000)
         .await
         .unwrap();
-    assert_eq!(store.purge_expired(1000).await.unwrap(), 0);
+    assert_eq!(store.purge_expired(1000, Duration::ZERO).await.unwrap(), 0);
     assert_eq!(
         store
-            .purge_expired(1000 + RETIRED_KEY_HISTORY_SECS)
+            .purge_expired(1000 + RETIRED_KEY_HISTORY_SECS, Duration::ZERO)
             .await
             .unwrap(),
         1
@@ -254,4 +254,94 @@ async fn the_platform_cache_is_cleared_by_own_writes_and_expires_for_others() {
         PlatformStatus::Active,
         "another node's write shows after the TTL"
     );
+}
+
+#[tokio::test]
+async fn registrations_respect_the_pending_cap_keep_the_first_change_and_expire() {
+    let (store, _dir) = temp_store().await;
+    let pending = |client_id: &str| NewPlatform {
+        status: PlatformStatus::Pending,
+        deployment_ids: Vec::new(),
+        ..canvas(client_id)
+    };
+    let created = |r: Registered| match r {
+        Registered::Created(p) => p,
+        other => panic!("not created: {other:?}"),
+    };
+    let old = created(
+        store
+            .store_registration(&pending("1"), 100, Some(2))
+            .await
+            .unwrap(),
+    );
+    created(
+        store
+            .store_registration(&pending("2"), 200, Some(2))
+            .await
+            .unwrap(),
+    );
+    assert!(matches!(
+        store
+            .store_registration(&pending("3"), 200, Some(2))
+            .await
+            .unwrap(),
+        Registered::TooManyPending
+    ));
+    assert_eq!(store.pending_count(200).await.unwrap(), 2);
+
+    // A re-registration proposes a change once; a later one changes nothing.
+    let moved = NewPlatform {
+        token_endpoint: "https://elsewhere.example/token".into(),
+        ..pending("2")
+    };
+    assert!(matches!(
+        store
+            .store_registration(&pending("2"), 300, Some(2))
+            .await
+            .unwrap(),
+        Registered::ChangeProposed(_)
+    ));
+    assert!(matches!(
+        store
+            .store_registration(&moved, 400, Some(2))
+            .await
+            .unwrap(),
+        Registered::ChangeAlreadyPending(_)
+    ));
+    let young = store.platforms(&Default::default()).await.unwrap()[1]
+        .id
+        .clone();
+    let change = store.platform_change(&young).await.unwrap().unwrap();
+    assert_eq!(
+        (change.token_endpoint.as_str(), change.created_at),
+        (canvas("2").token_endpoint.as_str(), 300)
+    );
+
+    // An activated platform never expires; its proposed change does. With a 1000 s TTL at
+    // 1150 the pending platform from 100 goes and the change from 300 stays; at 1300 the
+    // change goes too. Zero keeps everything.
+    let activate = PlatformUpdate {
+        status: Some(PlatformStatus::Active),
+        ..Default::default()
+    };
+    store.update_platform(&young, &activate, 500).await.unwrap();
+    assert_eq!(store.purge_expired(5000, Duration::ZERO).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .purge_expired(1150, Duration::from_secs(1000))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.platform(&old.id).await.unwrap().is_none());
+    assert!(store.platform_change(&young).await.unwrap().is_some());
+    assert_eq!(
+        store
+            .purge_expired(1300, Duration::from_secs(1000))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.platform_change(&young).await.unwrap().is_none());
+    assert!(store.platform(&young).await.unwrap().is_some());
 }
