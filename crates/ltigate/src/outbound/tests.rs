@@ -549,17 +549,27 @@ fn address_classification() {
 
 // ---------- time ----------
 
-#[tokio::test]
-async fn slow_headers_hit_the_total_deadline() {
-    let server = serve(|_, s| async move {
+/// A server that reads the request and never answers.
+async fn silent() -> Server {
+    serve(|_, s| async move {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(s);
     })
-    .await;
-    let outbound = client(OutboundPolicy {
+    .await
+}
+
+/// A client whose total deadline is SHORT.
+fn impatient() -> Outbound {
+    client(OutboundPolicy {
         total_timeout: SHORT,
         ..policy()
-    });
+    })
+}
+
+#[tokio::test]
+async fn slow_headers_hit_the_total_deadline() {
+    let server = silent().await;
+    let outbound = impatient();
     let start = Instant::now();
     let result = get(&outbound, &server.url("allowed.test", "/")).await;
     assert_eq!(code(result), "FETCH_TIMEOUT");
@@ -580,10 +590,7 @@ async fn a_slow_drip_body_hits_the_total_deadline() {
         }
     })
     .await;
-    let outbound = client(OutboundPolicy {
-        total_timeout: SHORT,
-        ..policy()
-    });
+    let outbound = impatient();
     let start = Instant::now();
     let result = get(&outbound, &server.url("allowed.test", "/")).await;
     assert_eq!(code(result), "FETCH_TIMEOUT");
@@ -1330,15 +1337,8 @@ async fn writes_are_bounded_in_size_and_time_too() {
         );
     }
 
-    let silent = serve(|_, s| async move {
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        drop(s);
-    })
-    .await;
-    let short = client(OutboundPolicy {
-        total_timeout: SHORT,
-        ..policy()
-    });
+    let silent = silent().await;
+    let short = impatient();
     let url = silent.url("allowed.test", "/");
     for request in [
         Request::post(&url).body(form),
