@@ -1,24 +1,39 @@
 //! Outbound HTTP: the one client for every request whose URL came from outside (a platform's
 //! openid configuration and registration endpoint, its JWKS, token and service endpoints).
 //!
-//! One policy, enforced here on every request and on every redirect hop:
+//! A caller describes a [`Request`] (method, URL, `Accept`, a JSON or form body with the
+//! `Content-Type` it needs, a bearer token, a size cap) and gets a [`Response`] (status,
+//! headers, the body when there is one). [`Outbound::get_json`] and [`Outbound::post_json`]
+//! are the short forms for plain JSON documents.
+//!
+//! One policy, enforced here on every request, whatever its method, and on every redirect hop:
 //! - only `https` URLs (plus `http` when `allow_http`), never with credentials in the URL;
 //! - a connect timeout, and a total deadline over the whole exchange: every redirect hop and
 //!   the streaming of the body, so a server that drips its answer is cut off in bounded time;
 //! - a body cap, checked against `Content-Length` first and then while streaming (never more
 //!   than the cap is buffered);
 //! - redirects followed by hand, at most `max_redirects`, each target re-checked in full; the
-//!   `Authorization` header is dropped for good as soon as the chain leaves the first origin;
-//! - successful answers must be JSON (`application/json` or `application/*+json`); error
-//!   answers (non-2xx) come back as [`HttpStatusError`] with their (capped) body, so callers can
-//!   quote the platform's own message;
+//!   `Authorization` header is dropped for good as soon as the chain leaves the first origin.
+//!   Only GET follows redirects by default: a POST, PUT or DELETE answered with a redirect
+//!   fails with that answer ([`FetchError::Status`]). Following would either turn the write
+//!   into a GET (301/302/303), whose success then looks like a write that never happened, or
+//!   replay its body (307/308), which for the token endpoint carries a signed client
+//!   assertion, to wherever the redirect points. Service endpoints come from the platform's
+//!   own documents and claims, so a redirect there is a misconfiguration to report, not to
+//!   work around. [`Request::follow_redirects`] opts a write in (the registration POST does);
+//! - a successful answer with a body must be JSON (`application/json` or
+//!   `application/*+json`); a 2xx without a body (204, or an empty 200) comes back with no
+//!   body; error answers (non-2xx) come back as [`HttpStatusError`] with their (capped) body,
+//!   so callers can quote the platform's own message;
 //! - unless `allow_private_networks`, loopback, private, link-local, CGNAT, unique-local,
 //!   multicast and other non-global addresses are refused before any connection: literal IPs
 //!   are checked here, names by a resolver wrapped around the real one (or an injected one),
 //!   which refuses a name when ANY of its addresses is not global. Refusing on any (rather than
 //!   dropping the bad ones or requiring all to be bad) is the stricter choice: a name that mixes
 //!   public and internal answers is a DNS-rebinding setup or a misconfiguration, and the addresses
-//!   checked are exactly the ones the connector then uses, so there is no check/use gap.
+//!   checked are exactly the ones the connector then uses, so there is no check/use gap;
+//! - every request carries `User-Agent: ltigate/<version>` (Canvas refuses API calls without
+//!   one).
 //!
 //! System proxies are not used (`no_proxy`): a proxy would resolve names itself and so defeat
 //! the address check.
@@ -30,7 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, LOCATION};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
 use url::{Host, Url};
 
 use crate::config::Config;
@@ -41,6 +56,12 @@ const MAX_URL_LEN: usize = 4096;
 const MAX_ERROR_BODY: usize = 16 * 1024;
 /// Longest platform message quoted in an error's `Display`.
 const MAX_QUOTED_CHARS: usize = 300;
+/// Sent on every request.
+pub const USER_AGENT: &str = concat!("ltigate/", env!("CARGO_PKG_VERSION"));
+/// `Accept` and JSON `Content-Type` unless the request names an IMS media type.
+const JSON: &str = "application/json";
+/// The body cap of a request that sets none.
+pub const DEFAULT_MAX_BYTES: usize = 1024 * 1024;
 
 /// The rules every outbound request obeys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,10 +227,232 @@ impl fmt::Debug for Outbound {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Method {
+/// The methods the LTI Advantage services use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
     Get,
     Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    fn as_reqwest(self) -> reqwest::Method {
+        match self {
+            Self::Get => reqwest::Method::GET,
+            Self::Post => reqwest::Method::POST,
+            Self::Put => reqwest::Method::PUT,
+            Self::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+/// A request body, already encoded, with its default `Content-Type`.
+#[derive(Clone, Default)]
+pub enum Body {
+    #[default]
+    None,
+    /// Sent as `application/json` unless the request names another type.
+    Json(Vec<u8>),
+    /// `application/x-www-form-urlencoded` (the OAuth 2 token endpoint).
+    Form(String),
+}
+
+impl Body {
+    /// `value` serialized as JSON.
+    pub fn json(value: &impl serde::Serialize) -> Result<Self, FetchError> {
+        serde_json::to_vec(value)
+            .map(Self::Json)
+            .map_err(|e| FetchError::Transport(format!("cannot encode the request body: {e}")))
+    }
+
+    /// `pairs` form-encoded, in order (`a=1&b=x+y`).
+    pub fn form<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.extend_pairs(pairs);
+        Self::Form(form.finish())
+    }
+
+    fn content_type(&self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Json(_) => Some(JSON),
+            Self::Form(_) => Some("application/x-www-form-urlencoded"),
+        }
+    }
+
+    fn bytes(&self) -> Option<Vec<u8>> {
+        match self {
+            Self::None => None,
+            Self::Json(bytes) => Some(bytes.clone()),
+            Self::Form(text) => Some(text.clone().into_bytes()),
+        }
+    }
+}
+
+/// Bodies carry client assertions and personal data: their length only.
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Json(bytes) => write!(f, "Json({} bytes)", bytes.len()),
+            Self::Form(text) => write!(f, "Form({} bytes)", text.len()),
+        }
+    }
+}
+
+/// One outbound request. Built with [`Request::get`] (or `post`, `put`, `delete`) and the
+/// setters; sent with [`Outbound::send`].
+#[derive(Clone)]
+pub struct Request {
+    method: Method,
+    url: String,
+    accept: String,
+    content_type: Option<String>,
+    body: Body,
+    bearer: Option<String>,
+    max_bytes: usize,
+    follow_redirects: bool,
+}
+
+impl Request {
+    /// A `method` request to `url` (exactly as given, query included), accepting
+    /// `application/json` of at most [`DEFAULT_MAX_BYTES`], without body or bearer. GET
+    /// follows redirects, other methods do not (see the module docs).
+    pub fn new(method: Method, url: impl Into<String>) -> Self {
+        Self {
+            method,
+            url: url.into(),
+            accept: JSON.to_owned(),
+            content_type: None,
+            body: Body::None,
+            bearer: None,
+            max_bytes: DEFAULT_MAX_BYTES,
+            follow_redirects: method == Method::Get,
+        }
+    }
+
+    pub fn get(url: impl Into<String>) -> Self {
+        Self::new(Method::Get, url)
+    }
+
+    pub fn post(url: impl Into<String>) -> Self {
+        Self::new(Method::Post, url)
+    }
+
+    pub fn put(url: impl Into<String>) -> Self {
+        Self::new(Method::Put, url)
+    }
+
+    pub fn delete(url: impl Into<String>) -> Self {
+        Self::new(Method::Delete, url)
+    }
+
+    /// The `Accept` header, e.g. `application/vnd.ims.lis.v2.lineitemcontainer+json`.
+    pub fn accept(mut self, media_type: impl Into<String>) -> Self {
+        self.accept = media_type.into();
+        self
+    }
+
+    /// The body, sent with its default `Content-Type` unless [`Request::content_type`] names
+    /// another.
+    pub fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// The `Content-Type` of the body, e.g. `application/vnd.ims.lis.v1.score+json`; not sent
+    /// without a body.
+    pub fn content_type(mut self, media_type: impl Into<String>) -> Self {
+        self.content_type = Some(media_type.into());
+        self
+    }
+
+    /// Sent as `Authorization: Bearer <token>`, to the URL's origin only.
+    pub fn bearer(mut self, token: impl Into<String>) -> Self {
+        self.bearer = Some(token.into());
+        self
+    }
+
+    /// Most bytes of the answer's body accepted.
+    pub fn max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Also follow redirects for a POST, PUT or DELETE: 307/308 repeat it with its body,
+    /// 303 (and 301/302 after a POST) continue as a GET without body, as browsers do.
+    pub fn follow_redirects(mut self) -> Self {
+        self.follow_redirects = true;
+        self
+    }
+}
+
+/// The URL may carry a query token and the bearer is a secret: neither is printed.
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("accept", &self.accept)
+            .field("content_type", &self.content_type)
+            .field("body", &self.body)
+            .field("bearer", &self.bearer.as_ref().map(|_| "[redacted]"))
+            .field("max_bytes", &self.max_bytes)
+            .field("follow_redirects", &self.follow_redirects)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A successful (2xx) answer.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    /// All response headers, e.g. `Link` for paging.
+    pub headers: HeaderMap,
+    /// The JSON body, at most the request's `max_bytes`; `None` when the answer had no body
+    /// (204, or an empty 200).
+    pub body: Option<Vec<u8>>,
+    /// The URL that answered (after redirects).
+    pub final_url: Url,
+}
+
+impl Response {
+    /// The first value of header `name`, when it is readable text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Every value of header `name` that is readable text, in order (a platform may send
+    /// several `Link` headers).
+    pub fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .get_all(name)
+            .into_iter()
+            .filter_map(|v| v.to_str().ok())
+    }
+
+    /// The answer as the JSON document `get_json` and `post_json` promise: an empty body is
+    /// accepted only when it was labelled JSON (as before those were wrappers).
+    fn into_fetched(self) -> Result<Fetched, FetchError> {
+        let body = match self.body {
+            Some(body) => body,
+            None => {
+                let content_type = self
+                    .headers
+                    .get(CONTENT_TYPE)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                if !content_type.as_deref().is_some_and(is_json_content_type) {
+                    return Err(FetchError::NotJson(content_type.map(|t| one_line(&t, 100))));
+                }
+                Vec::new()
+            }
+        };
+        Ok(Fetched {
+            status: self.status,
+            body,
+            final_url: self.final_url,
+        })
+    }
 }
 
 impl Outbound {
@@ -236,7 +479,7 @@ impl Outbound {
             .no_proxy()
             .https_only(!policy.allow_http)
             .dns_resolver(guarded)
-            .user_agent(concat!("ltigate/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .build()
             .map_err(|e| FetchError::Client(error_chain(&e.without_url())))?;
         Ok(Self { client, policy })
@@ -250,10 +493,12 @@ impl Outbound {
         bearer: Option<&str>,
         max_bytes: usize,
     ) -> Result<Fetched, FetchError> {
-        self.fetch(Method::Get, url, bearer, None, max_bytes).await
+        let request = with_bearer(Request::get(url), bearer).max_bytes(max_bytes);
+        self.send(request).await?.into_fetched()
     }
 
-    /// POSTs `body` as JSON to `url`, expecting JSON of at most `max_bytes` back.
+    /// POSTs `body` as JSON to `url`, expecting JSON of at most `max_bytes` back. Follows
+    /// redirects as browsers do (see [`Request::follow_redirects`]).
     pub async fn post_json(
         &self,
         url: &str,
@@ -261,69 +506,73 @@ impl Outbound {
         body: &serde_json::Value,
         max_bytes: usize,
     ) -> Result<Fetched, FetchError> {
-        let body = serde_json::to_vec(body)
-            .map_err(|e| FetchError::Transport(format!("cannot encode the request body: {e}")))?;
-        self.fetch(Method::Post, url, bearer, Some(body), max_bytes)
-            .await
+        let request = with_bearer(Request::post(url), bearer)
+            .body(Body::json(body)?)
+            .max_bytes(max_bytes)
+            .follow_redirects();
+        self.send(request).await?.into_fetched()
     }
 
-    async fn fetch(
-        &self,
-        method: Method,
-        url: &str,
-        bearer: Option<&str>,
-        body: Option<Vec<u8>>,
-        max_bytes: usize,
-    ) -> Result<Fetched, FetchError> {
-        let exchange = self.exchange(method, url, bearer, body, max_bytes);
+    /// Sends `request` under the policy; a non-2xx answer is [`FetchError::Status`].
+    pub async fn send(&self, request: Request) -> Result<Response, FetchError> {
+        let exchange = self.exchange(request);
         tokio::time::timeout(self.policy.total_timeout, exchange)
             .await
             .unwrap_or(Err(FetchError::Timeout))
     }
 
-    async fn exchange(
-        &self,
-        mut method: Method,
-        url: &str,
-        bearer: Option<&str>,
-        mut body: Option<Vec<u8>>,
-        max_bytes: usize,
-    ) -> Result<Fetched, FetchError> {
+    async fn exchange(&self, request: Request) -> Result<Response, FetchError> {
+        let Request {
+            mut method,
+            url,
+            accept,
+            content_type,
+            mut body,
+            bearer,
+            max_bytes,
+            follow_redirects,
+        } = request;
         if url.len() > MAX_URL_LEN {
             return Err(FetchError::Refused(format!(
                 "longer than {MAX_URL_LEN} characters"
             )));
         }
         let mut current =
-            Url::parse(url).map_err(|e| FetchError::Refused(format!("not a URL ({e})")))?;
+            Url::parse(&url).map_err(|e| FetchError::Refused(format!("not a URL ({e})")))?;
         self.check_url(&current)?;
         let origin = current.origin();
+        let accept = header_value(&accept, "the Accept media type")?;
+        let content_type = match content_type {
+            Some(media_type) => Some(header_value(&media_type, "the Content-Type media type")?),
+            None => None,
+        };
         let mut bearer = match bearer {
-            Some(token) => Some(
-                HeaderValue::from_str(&format!("Bearer {token}"))
-                    .map_err(|_| FetchError::Refused("the bearer token is not a header".into()))?,
-            ),
+            Some(token) => Some(header_value(
+                &format!("Bearer {token}"),
+                "the bearer token",
+            )?),
             None => None,
         };
         let mut redirects = 0;
         loop {
-            let mut request = match method {
-                Method::Get => self.client.get(current.clone()),
-                Method::Post => self.client.post(current.clone()),
-            }
-            .header(ACCEPT, "application/json");
+            let mut outgoing = self
+                .client
+                .request(method.as_reqwest(), current.clone())
+                .header(ACCEPT, accept.clone());
             if let Some(auth) = &bearer {
-                request = request.header(AUTHORIZATION, auth.clone());
+                outgoing = outgoing.header(AUTHORIZATION, auth.clone());
             }
-            if let Some(bytes) = &body {
-                request = request
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(bytes.clone());
+            if let (Some(bytes), Some(default_type)) = (body.bytes(), body.content_type()) {
+                let media_type = content_type
+                    .clone()
+                    .unwrap_or(HeaderValue::from_static(default_type));
+                outgoing = outgoing.header(CONTENT_TYPE, media_type).body(bytes);
             }
-            let mut response = request.send().await.map_err(transport_error)?;
+            let mut response = outgoing.send().await.map_err(transport_error)?;
             let status = response.status();
 
-            if status.is_redirection()
+            if follow_redirects
+                && status.is_redirection()
                 && let Some(location) = response.headers().get(LOCATION)
                 && matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
             {
@@ -345,7 +594,7 @@ impl Outbound {
                 // become a GET without body (what browsers do, and what RFC 9110 allows).
                 if status.as_u16() == 303 || (method == Method::Post && status.as_u16() <= 302) {
                     method = Method::Get;
-                    body = None;
+                    body = Body::None;
                 }
                 if next.origin() != origin {
                     bearer = None;
@@ -355,7 +604,7 @@ impl Outbound {
             }
 
             if !status.is_success() {
-                let content_type = content_type(&response);
+                let content_type = content_type_of(&response);
                 let (bytes, truncated) =
                     read_body(&mut response, max_bytes.min(MAX_ERROR_BODY), true).await?;
                 return Err(FetchError::Status(HttpStatusError {
@@ -369,14 +618,19 @@ impl Outbound {
                 }));
             }
 
-            let content_type = content_type(&response);
-            if !content_type.as_deref().is_some_and(is_json_content_type) {
-                return Err(FetchError::NotJson(content_type.map(|t| one_line(&t, 100))));
-            }
-            let (bytes, _) = read_body(&mut response, max_bytes, false).await?;
-            return Ok(Fetched {
+            let received = content_type_of(&response);
+            let body = if received.as_deref().is_some_and(is_json_content_type) {
+                let (bytes, _) = read_body(&mut response, max_bytes, false).await?;
+                (!bytes.is_empty()).then_some(bytes)
+            } else if has_no_body(&mut response).await? {
+                None
+            } else {
+                return Err(FetchError::NotJson(received.map(|t| one_line(&t, 100))));
+            };
+            return Ok(Response {
                 status: status.as_u16(),
-                body: bytes,
+                headers: std::mem::take(response.headers_mut()),
+                body,
                 final_url: current,
             });
         }
@@ -491,11 +745,37 @@ pub fn is_json_content_type(value: &str) -> bool {
     }
 }
 
-fn content_type(response: &reqwest::Response) -> Option<String> {
+fn content_type_of(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+fn with_bearer(request: Request, bearer: Option<&str>) -> Request {
+    match bearer {
+        Some(token) => request.bearer(token),
+        None => request,
+    }
+}
+
+/// `value` as a header value; `what` names it in the refusal (the value itself may be secret).
+fn header_value(value: &str, what: &str) -> Result<HeaderValue, FetchError> {
+    HeaderValue::from_str(value).map_err(|_| FetchError::Refused(format!("{what} is not a header")))
+}
+
+/// Whether a success that is not labelled JSON carries nothing (204, an empty 200): decided
+/// from `Content-Length`, or from the first chunk, so a non-JSON body is never read whole.
+async fn has_no_body(response: &mut reqwest::Response) -> Result<bool, FetchError> {
+    if let Some(length) = response.content_length() {
+        return Ok(length == 0);
+    }
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if !chunk.is_empty() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Streams the body, keeping at most `cap` bytes. Over the cap: an error, or with `truncate`

@@ -267,6 +267,14 @@ impl Simulator {
         self.platform().registrations()
     }
 
+    /// The `User-Agent` header of the last request to `url`'s path: a URL of this simulator
+    /// (as [`Self::jwks_uri`] returns it) or a path. `None` when no request reached that
+    /// path or the last one sent no (readable) `User-Agent`.
+    pub fn user_agent_seen(&self, url: &str) -> Option<String> {
+        let path = url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.path().to_owned());
+        self.platform().user_agent_seen(&path)
+    }
+
     /// Makes the configuration GET misbehave (`None` to stop).
     pub fn set_configuration_failure(&self, failure: impl Into<Option<Failure>>) {
         self.platform().set_configuration_failure(failure.into());

@@ -36,7 +36,13 @@ pub(crate) struct Platform {
     registration_failure: RwLock<Option<Failure>>,
     /// How many times `GET /jwks` was answered (tests bound a tool's refetches with it).
     jwks_served: AtomicU64,
+    /// The `User-Agent` of the last request to each routed path (Canvas refuses tools that
+    /// send none; tests check the tool sends one).
+    user_agents: RwLock<HashMap<String, Option<String>>>,
 }
+
+/// Most paths whose `User-Agent` is remembered (the service routes are wildcards).
+const MAX_USER_AGENT_PATHS: usize = 256;
 
 /// Dynamic Registration state.
 struct Registry {
@@ -71,6 +77,7 @@ impl Platform {
             configuration_failure: RwLock::new(None),
             registration_failure: RwLock::new(None),
             jwks_served: AtomicU64::new(0),
+            user_agents: RwLock::new(HashMap::new()),
             profile,
             base_url,
         }
@@ -163,6 +170,17 @@ impl Platform {
 
     pub(crate) fn set_registration_failure(&self, failure: Option<Failure>) {
         *write(&self.registration_failure) = failure;
+    }
+
+    pub(crate) fn record_user_agent(&self, path: &str, user_agent: Option<String>) {
+        let mut seen = write(&self.user_agents);
+        if seen.len() < MAX_USER_AGENT_PATHS || seen.contains_key(path) {
+            seen.insert(path.to_owned(), user_agent);
+        }
+    }
+
+    pub(crate) fn user_agent_seen(&self, path: &str) -> Option<String> {
+        read(&self.user_agents).get(path).cloned().flatten()
     }
 
     pub(crate) fn set_registration_token_lifetime(&self, lifetime: Duration) {

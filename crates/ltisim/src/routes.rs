@@ -8,8 +8,9 @@ use crate::platform::{Platform, Refusal};
 use crate::tool::{MessageType, Storage};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, RawForm, State};
+use axum::extract::{Query, RawForm, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{any, get, post};
 use serde_json::json;
@@ -32,7 +33,27 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         .route("/deep_link_return", any(not_implemented))
         .route("/ags/{*rest}", any(not_implemented))
         .route("/nrps/{*rest}", any(not_implemented))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&platform),
+            record_user_agent,
+        ))
         .with_state(platform)
+}
+
+/// Remembers who called, before the handler runs, so a test reading it after the answer
+/// sees this request.
+async fn record_user_agent(
+    State(platform): State<Arc<Platform>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    platform.record_user_agent(request.uri().path(), user_agent);
+    next.run(request).await
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {

@@ -549,17 +549,27 @@ fn address_classification() {
 
 // ---------- time ----------
 
-#[tokio::test]
-async fn slow_headers_hit_the_total_deadline() {
-    let server = serve(|_, s| async move {
+/// A server that reads the request and never answers.
+async fn silent() -> Server {
+    serve(|_, s| async move {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(s);
     })
-    .await;
-    let outbound = client(OutboundPolicy {
+    .await
+}
+
+/// A client whose total deadline is SHORT.
+fn impatient() -> Outbound {
+    client(OutboundPolicy {
         total_timeout: SHORT,
         ..policy()
-    });
+    })
+}
+
+#[tokio::test]
+async fn slow_headers_hit_the_total_deadline() {
+    let server = silent().await;
+    let outbound = impatient();
     let start = Instant::now();
     let result = get(&outbound, &server.url("allowed.test", "/")).await;
     assert_eq!(code(result), "FETCH_TIMEOUT");
@@ -580,10 +590,7 @@ async fn a_slow_drip_body_hits_the_total_deadline() {
         }
     })
     .await;
-    let outbound = client(OutboundPolicy {
-        total_timeout: SHORT,
-        ..policy()
-    });
+    let outbound = impatient();
     let start = Instant::now();
     let result = get(&outbound, &server.url("allowed.test", "/")).await;
     assert_eq!(code(result), "FETCH_TIMEOUT");
@@ -1075,4 +1082,375 @@ async fn a_redirect_without_location_is_an_error_answer() {
         .await
         .unwrap_err();
     assert_eq!(err.http_status().unwrap().status, 302);
+}
+
+// ---------- requests for the services: methods, bodies, media types, headers ----------
+
+const LINEITEM: &str = "application/vnd.ims.lis.v2.lineitem+json";
+const SCORE: &str = "application/vnd.ims.lis.v1.score+json";
+const MEMBERSHIPS: &str = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json";
+
+/// Answers `status` with `headers` and `body` to every request.
+async fn answering(
+    status: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    body: &'static [u8],
+) -> Server {
+    serve(move |_, s| async move { send(s, reply(status, headers, body)).await }).await
+}
+
+#[tokio::test]
+async fn every_method_is_sent_as_asked_with_the_user_agent() {
+    let server = json_server().await;
+    let outbound = client(policy());
+    let url = server.url("allowed.test", "/lineitems/7?x=1");
+    let body = Body::json(&json!({"scoreMaximum": 10})).unwrap();
+    for (request, method, has_body) in [
+        (Request::get(&url), "GET", false),
+        (Request::post(&url).body(body.clone()), "POST", true),
+        (Request::put(&url).body(body.clone()), "PUT", true),
+        (Request::delete(&url), "DELETE", false),
+    ] {
+        let before = server.seen().len();
+        let response = outbound.send(request).await.unwrap();
+        assert_eq!(response.status, 200, "{method}");
+        let seen = &server.seen()[before];
+        assert_eq!(seen.method, method);
+        assert_eq!(seen.target, "/lineitems/7?x=1", "{method}");
+        assert_eq!(seen.header("user-agent"), Some(USER_AGENT), "{method}");
+        assert_eq!(seen.header("accept"), Some("application/json"), "{method}");
+        assert_eq!(!seen.body.is_empty(), has_body, "{method}");
+        assert_eq!(
+            seen.header("content-type"),
+            has_body.then_some("application/json"),
+            "{method}: a content type only with a body"
+        );
+    }
+    assert_eq!(
+        USER_AGENT,
+        format!("ltigate/{}", env!("CARGO_PKG_VERSION")),
+        "the crate's own version"
+    );
+}
+
+#[tokio::test]
+async fn a_form_body_is_url_encoded_in_order() {
+    let server = json_server().await;
+    // A client assertion is base64url with dots; the scopes are URLs separated by a space.
+    let assertion = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln-_";
+    let scope = "https://purl.imsglobal.org/spec/lti-ags/scope/score https://x.test/a+b=c&d";
+    let form = Body::form([
+        ("grant_type", "client_credentials"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", assertion),
+        ("scope", scope),
+    ]);
+    client(policy())
+        .send(Request::post(server.url("allowed.test", "/token")).body(form))
+        .await
+        .unwrap();
+    let seen = &server.seen()[0];
+    assert_eq!(
+        seen.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let body = String::from_utf8(seen.body.clone()).unwrap();
+    assert_eq!(
+        body,
+        "grant_type=client_credentials\
+         &client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer\
+         &client_assertion=eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln-_\
+         &scope=https%3A%2F%2Fpurl.imsglobal.org%2Fspec%2Flti-ags%2Fscope%2Fscore+https%3A%2F%2Fx.test%2Fa%2Bb%3Dc%26d"
+    );
+    let decoded: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(decoded[2], ("client_assertion".into(), assertion.into()));
+    assert_eq!(decoded[3], ("scope".into(), scope.into()));
+}
+
+#[tokio::test]
+async fn ims_media_types_are_sent_as_given_and_accepted_back() {
+    let server = serve(|req, s| async move {
+        let body = json!({"path": req.target}).to_string();
+        let bytes = reply("200 OK", &[("Content-Type", LINEITEM)], body.as_bytes());
+        send(s, bytes).await;
+    })
+    .await;
+    let outbound = client(policy());
+    let score = Body::json(&json!({"userId": "u1", "scoreGiven": 7})).unwrap();
+    let response = outbound
+        .send(
+            Request::post(server.url("allowed.test", "/lineitems/7/scores"))
+                .accept(LINEITEM)
+                .content_type(SCORE)
+                .body(score),
+        )
+        .await
+        .unwrap();
+    let seen = &server.seen()[0];
+    assert_eq!(seen.header("accept"), Some(LINEITEM));
+    assert_eq!(seen.header("content-type"), Some(SCORE));
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&seen.body).unwrap()["scoreGiven"],
+        7
+    );
+    assert_eq!(response.header("content-type"), Some(LINEITEM));
+    assert!(response.body.is_some());
+
+    // No body: the content type is not sent even when named.
+    outbound
+        .send(
+            Request::get(server.url("allowed.test", "/memberships"))
+                .accept(MEMBERSHIPS)
+                .content_type(SCORE),
+        )
+        .await
+        .unwrap();
+    let seen = &server.seen()[1];
+    assert_eq!(seen.header("accept"), Some(MEMBERSHIPS));
+    assert_eq!(seen.header("content-type"), None);
+}
+
+#[tokio::test]
+async fn a_media_type_or_bearer_that_is_not_a_header_is_refused_before_connecting() {
+    let server = json_server().await;
+    let outbound = client(policy());
+    let url = server.url("allowed.test", "/");
+    for request in [
+        Request::get(&url).accept("application/json\r\nX-Injected: 1"),
+        Request::post(&url)
+            .content_type("a/b\nc")
+            .body(Body::form([("a", "b")])),
+        Request::get(&url).bearer("tok\r\nX-Injected: 1"),
+    ] {
+        let err = outbound.send(request).await.unwrap_err();
+        assert_eq!(err.code(), "URL_REFUSED");
+        assert!(!err.to_string().contains("Injected"), "{err}");
+    }
+    assert_eq!(server.connections(), 0);
+}
+
+#[tokio::test]
+async fn response_headers_come_back_with_every_link() {
+    let server = answering(
+        "200 OK",
+        &[
+            ("Content-Type", MEMBERSHIPS),
+            ("Link", "<https://lms.test/m?page=2>; rel=\"next\""),
+            ("Link", "<https://lms.test/m?page=9>; rel=\"last\""),
+            ("X-Other", "1"),
+        ],
+        b"{\"members\":[]}",
+    )
+    .await;
+    let response = client(policy())
+        .send(Request::get(server.url("allowed.test", "/m")).accept(MEMBERSHIPS))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.header_values("link").collect::<Vec<_>>(),
+        [
+            "<https://lms.test/m?page=2>; rel=\"next\"",
+            "<https://lms.test/m?page=9>; rel=\"last\""
+        ]
+    );
+    assert_eq!(
+        response.header("LINK"),
+        Some("<https://lms.test/m?page=2>; rel=\"next\"")
+    );
+    assert_eq!(response.header("x-other"), Some("1"));
+    assert_eq!(response.header("absent"), None);
+    assert_eq!(response.body.as_deref(), Some(&b"{\"members\":[]}"[..]));
+}
+
+#[tokio::test]
+async fn a_success_without_body_comes_back_empty_and_one_with_another_body_is_refused() {
+    let server = serve(|req, s| async move {
+        let bytes = match req.target.as_str() {
+            "/204" => b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".to_vec(),
+            "/200-empty" => reply("200 OK", &[], b""),
+            "/200-empty-chunked" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n".to_vec(),
+            "/200-json-empty" => reply("200 OK", &[("Content-Type", "application/json")], b""),
+            _ => reply("200 OK", &[("Content-Type", "text/html")], b"<html>ok</html>"),
+        };
+        send(s, bytes).await;
+    })
+    .await;
+    let outbound = client(policy());
+    for path in [
+        "/204",
+        "/200-empty",
+        "/200-empty-chunked",
+        "/200-json-empty",
+    ] {
+        let response = outbound
+            .send(Request::delete(server.url("allowed.test", path)))
+            .await
+            .unwrap();
+        assert!(response.body.is_none(), "{path}");
+    }
+    let response = outbound
+        .send(Request::delete(server.url("allowed.test", "/204")))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 204);
+    let html = outbound
+        .send(Request::put(server.url("allowed.test", "/html")).body(Body::form([("a", "b")])))
+        .await;
+    assert_eq!(code(html), "NOT_JSON");
+
+    // The JSON short forms still want a document: nothing is an error unless labelled JSON.
+    assert_eq!(
+        code(get(&outbound, &server.url("allowed.test", "/204")).await),
+        "NOT_JSON"
+    );
+    let empty_json = get(&outbound, &server.url("allowed.test", "/200-json-empty"))
+        .await
+        .unwrap();
+    assert!(empty_json.body.is_empty());
+}
+
+#[tokio::test]
+async fn writes_are_bounded_in_size_and_time_too() {
+    let endless_json = endless(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+        b' ',
+    )
+    .await;
+    let outbound = client(policy());
+    let form = Body::form([("grant_type", "client_credentials")]);
+    let json_body = Body::json(&json!({"a": 1})).unwrap();
+    let url = endless_json.url("allowed.test", "/");
+    for request in [
+        Request::post(&url).body(form.clone()),
+        Request::put(&url).body(json_body.clone()),
+        Request::delete(&url),
+    ] {
+        let result = outbound.send(request.max_bytes(4096)).await;
+        assert!(
+            matches!(result, Err(FetchError::TooLarge(4096))),
+            "{result:?}"
+        );
+    }
+
+    let silent = silent().await;
+    let short = impatient();
+    let url = silent.url("allowed.test", "/");
+    for request in [
+        Request::post(&url).body(form),
+        Request::put(&url).body(json_body),
+        Request::delete(&url),
+    ] {
+        let start = Instant::now();
+        assert_eq!(code(short.send(request).await), "FETCH_TIMEOUT");
+        assert!(start.elapsed() < BOUNDED, "{:?}", start.elapsed());
+    }
+}
+
+#[tokio::test]
+async fn writes_do_not_follow_redirects_unless_asked() {
+    let server = redirect_server().await;
+    let outbound = client(policy());
+    let body = Body::json(&json!({"a": 1})).unwrap();
+    for status in [301, 302, 303, 307, 308] {
+        let url = server.url("allowed.test", &format!("/start?{status}"));
+        for request in [
+            Request::post(&url).body(body.clone()),
+            Request::put(&url).body(body.clone()),
+            Request::delete(&url),
+        ] {
+            let before = server.seen().len();
+            let err = outbound.send(request.bearer("tok")).await.unwrap_err();
+            assert_eq!(err.http_status().map(|s| s.status), Some(status));
+            assert_eq!(server.seen().len(), before + 1, "{status}: not followed");
+        }
+    }
+    // Opted in: 307/308 repeat the method and body, 303 turns to a GET, 301/302 keep a PUT.
+    for (status, method, kept) in [
+        (307, "PUT", true),
+        (308, "DELETE", false),
+        (303, "GET", false),
+        (302, "PUT", true),
+    ] {
+        let url = server.url("allowed.test", &format!("/start?{status}"));
+        let request = match method {
+            "DELETE" => Request::delete(&url),
+            _ => Request::put(&url).body(body.clone()),
+        };
+        let before = server.seen().len();
+        let response = outbound
+            .send(request.follow_redirects().bearer("tok"))
+            .await
+            .unwrap();
+        assert_eq!(response.final_url.path(), "/end");
+        let second = &server.seen()[before + 1];
+        assert_eq!(second.method, method, "{status}");
+        assert_eq!(!second.body.is_empty(), kept, "{status}");
+        assert_eq!(second.header("authorization"), Some("Bearer tok"));
+        assert_eq!(second.header("user-agent"), Some(USER_AGENT));
+    }
+    // GET follows by default.
+    let response = outbound
+        .send(Request::get(server.url("allowed.test", "/start?308")))
+        .await
+        .unwrap();
+    assert_eq!(response.final_url.path(), "/end");
+}
+
+#[tokio::test]
+async fn a_write_that_follows_a_redirect_drops_the_bearer_across_origins() {
+    let end = json_server().await;
+    let start = redirect_server().await;
+    let to = end.url("other.test", "/end");
+    let response = client(policy())
+        .send(
+            Request::put(start.url("allowed.test", &format!("/start?307&to={to}")))
+                .body(Body::json(&json!({"a": 1})).unwrap())
+                .bearer("tok")
+                .follow_redirects(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.final_url.as_str(), to);
+    assert_eq!(start.seen()[0].header("authorization"), Some("Bearer tok"));
+    let moved = &end.seen()[0];
+    assert_eq!(
+        (moved.method.as_str(), moved.header("authorization")),
+        ("PUT", None)
+    );
+}
+
+#[test]
+fn a_request_prints_neither_its_bearer_nor_its_body_nor_its_url() {
+    let request = Request::post("https://lms.test/token?registration_token=secret-1")
+        .bearer("secret-2")
+        .body(Body::form([("client_assertion", "secret-3")]));
+    let printed = format!("{request:?}");
+    for secret in ["secret-1", "secret-2", "secret-3"] {
+        assert!(!printed.contains(secret), "{printed}");
+    }
+    assert!(
+        printed.contains("Post") && printed.contains("[redacted]"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn the_simulator_sees_the_user_agent_of_a_jwks_fetch() {
+    let sim = ltisim::Simulator::start().await.unwrap();
+    assert_eq!(sim.user_agent_seen(&sim.jwks_uri()), None, "nothing yet");
+    let jwks = Outbound::new(policy())
+        .unwrap()
+        .get_json(&sim.jwks_uri(), None, 64 * 1024)
+        .await
+        .unwrap();
+    assert!(!jwks.body.is_empty());
+    assert_eq!(
+        sim.user_agent_seen(&sim.jwks_uri()).as_deref(),
+        Some(USER_AGENT)
+    );
 }
