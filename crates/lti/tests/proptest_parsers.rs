@@ -161,61 +161,78 @@ fn not_a_number() -> impl Strategy<Value = Value> {
     json_value().prop_filter("not a number", |v| !v.is_number())
 }
 
+/// One claim broken, each claim as likely as the others.
 fn breakage() -> impl Strategy<Value = Breakage> {
     let not = |good: Value| json_value().prop_filter("a wrong value", move |v| *v != good);
     prop_oneof![
-        removed("iss"),
-        set_to("iss", not(json!(ISSUER))),
-        set_to("iss", Just(json!(format!("{ISSUER}/")))),
-        removed("aud"),
-        set_to(
-            "aud",
-            json_value().prop_filter("does not name the client", |v| match v {
-                Value::String(s) => s != CLIENT_ID,
-                Value::Array(items) => !items.contains(&json!(CLIENT_ID)),
-                _ => true,
-            })
-        ),
-        // Two audiences need an azp naming the client; these tokens carry none.
-        set_to("aud", Just(json!([CLIENT_ID, "another-tool"]))),
-        set_to("aud", Just(json!(["another-tool", CLIENT_ID]))),
+        prop_oneof![
+            removed("iss"),
+            set_to("iss", not(json!(ISSUER))),
+            set_to("iss", Just(json!(format!("{ISSUER}/")))),
+        ],
+        prop_oneof![
+            removed("aud"),
+            set_to(
+                "aud",
+                json_value().prop_filter("does not name the client", |v| match v {
+                    Value::String(s) => s != CLIENT_ID,
+                    Value::Array(items) => !items.contains(&json!(CLIENT_ID)),
+                    _ => true,
+                })
+            ),
+            // Two audiences need an azp naming the client; these tokens carry none.
+            set_to("aud", Just(json!([CLIENT_ID, "another-tool"]))),
+            set_to("aud", Just(json!(["another-tool", CLIENT_ID]))),
+        ],
         set_to(
             "azp",
             not(json!(CLIENT_ID)).prop_filter("present", |v| !v.is_null())
         ),
-        removed("exp"),
-        set_to("exp", (0..=NOW).prop_map(Value::from)),
-        set_to("exp", (i64::MIN..0).prop_map(Value::from)),
-        set_to("exp", not_a_number()),
-        removed("iat"),
-        set_to("iat", (NOW + 1..=u64::MAX).prop_map(Value::from)),
-        set_to("iat", ((NOW + 1) as f64..1e300).prop_map(Value::from)),
-        set_to("iat", not_a_number()),
-        set_to("nbf", (NOW + 1..=u64::MAX).prop_map(Value::from)),
-        set_to(
-            "nbf",
-            not_a_number().prop_filter("present", |v| !v.is_null())
-        ),
-        removed("nonce"),
-        set_to("nonce", not(json!(NONCE))),
-        removed(uri::VERSION),
-        set_to(uri::VERSION, not(json!("1.3.0"))),
-        removed(uri::MESSAGE_TYPE),
-        set_to(
-            uri::MESSAGE_TYPE,
-            json_value().prop_filter("not a supported type", |v| {
-                v.as_str()
-                    .is_none_or(|t| t != "LtiResourceLinkRequest" && t != "LtiDeepLinkingRequest")
-            })
-        ),
-        removed(uri::DEPLOYMENT_ID),
-        set_to(
-            uri::DEPLOYMENT_ID,
-            json_value().prop_filter("not a usable id", |v| {
-                v.as_str().is_none_or(str::is_empty)
-            })
-        ),
-        set_to(uri::DEPLOYMENT_ID, "[a-z]{256,300}".prop_map(Value::String)),
+        prop_oneof![
+            removed("exp"),
+            set_to("exp", (0..=NOW).prop_map(Value::from)),
+            set_to("exp", (i64::MIN..0).prop_map(Value::from)),
+            set_to("exp", not_a_number()),
+        ],
+        prop_oneof![
+            removed("iat"),
+            set_to("iat", (NOW + 1..=u64::MAX).prop_map(Value::from)),
+            set_to("iat", ((NOW + 1) as f64..1e300).prop_map(Value::from)),
+            set_to("iat", not_a_number()),
+        ],
+        prop_oneof![
+            set_to("nbf", (NOW + 1..=u64::MAX).prop_map(Value::from)),
+            set_to(
+                "nbf",
+                not_a_number().prop_filter("present", |v| !v.is_null())
+            ),
+        ],
+        prop_oneof![removed("nonce"), set_to("nonce", not(json!(NONCE)))],
+        prop_oneof![
+            removed(uri::VERSION),
+            set_to(uri::VERSION, not(json!("1.3.0"))),
+        ],
+        prop_oneof![
+            removed(uri::MESSAGE_TYPE),
+            set_to(
+                uri::MESSAGE_TYPE,
+                json_value().prop_filter("not a supported type", |v| {
+                    v.as_str().is_none_or(|t| {
+                        t != "LtiResourceLinkRequest" && t != "LtiDeepLinkingRequest"
+                    })
+                })
+            ),
+        ],
+        prop_oneof![
+            removed(uri::DEPLOYMENT_ID),
+            set_to(
+                uri::DEPLOYMENT_ID,
+                json_value().prop_filter("not a usable id", |v| {
+                    v.as_str().is_none_or(str::is_empty)
+                })
+            ),
+            set_to(uri::DEPLOYMENT_ID, "[a-z]{256,300}".prop_map(Value::String)),
+        ],
     ]
 }
 
@@ -223,7 +240,7 @@ fn breakage() -> impl Strategy<Value = Breakage> {
 /// members an attacker adds to steer key selection, which must be ignored.
 fn header_and_alg_breakage() -> impl Strategy<Value = (Value, bool)> {
     let alg = prop_oneof![
-        3 => Just(None),
+        8 => Just(None),
         1 => prop::sample::select(vec![
             "none", "None", "HS256", "HS384", "ES256", "PS256", "rs256", "RS256 ", "",
         ])
@@ -232,7 +249,7 @@ fn header_and_alg_breakage() -> impl Strategy<Value = (Value, bool)> {
             .prop_map(Some),
     ];
     let noise = prop::collection::btree_map(
-        prop::sample::select(vec!["kid", "typ", "jku", "x5u", "cty", "crit"]),
+        prop::sample::select(vec!["kid", "typ", "jku", "x5u", "cty"]),
         ".{0,24}".prop_map(Value::String),
         0..3,
     );
@@ -257,10 +274,15 @@ proptest! {
     #[test]
     fn a_signed_token_is_accepted_only_when_every_checked_claim_is_right(
         base in prop::sample::select(vec!["minimal", "canvas", "moodle", "spec-example"]),
-        breakages in prop::collection::vec(breakage(), 0..3),
+        // Mostly one claim broken, so each rule is the only reason for a refusal in many cases.
+        breakages in prop_oneof![
+            1 => Just(Vec::new()),
+            3 => breakage().prop_map(|b| vec![b]),
+            1 => prop::collection::vec(breakage(), 2..4),
+        ],
         (header, alg_broken) in header_and_alg_breakage(),
         noise in prop::collection::btree_map("x-[a-z]{1,8}", json_value(), 0..3),
-        signed_by_other in prop::bool::weighted(0.15),
+        signed_by_other in prop::bool::weighted(0.1),
     ) {
         let mut claims = valid_claims(base);
         claims.extend(noise);
