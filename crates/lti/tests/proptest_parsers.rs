@@ -409,6 +409,15 @@ fn fixture_member(platform: &str, member: &str) -> Value {
         .unwrap_or_else(|| panic!("{platform} fixture has no {member}"))
 }
 
+/// `member` of a platform fixture with `edits` applied.
+fn mutated_fixture(platform: &str, member: &str, edits: Vec<(Vec<usize>, Edit)>) -> Value {
+    let mut doc = fixture_member(platform, member);
+    for (path, edit) in edits {
+        mutate(&mut doc, &path, edit);
+    }
+    doc
+}
+
 fn platforms() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec!["canvas", "moodle", "spec-example"])
 }
@@ -469,10 +478,7 @@ proptest! {
         platform in platforms(),
         edits in mutations(),
     ) {
-        let mut doc = fixture_member(platform, "openid_configuration");
-        for (path, edit) in edits {
-            mutate(&mut doc, &path, edit);
-        }
+        let doc = mutated_fixture(platform, "openid_configuration", edits);
         check_configuration(&PlatformConfiguration::parse(doc.to_string().as_bytes()))?;
     }
 
@@ -488,10 +494,7 @@ proptest! {
         platform in platforms(),
         edits in mutations(),
     ) {
-        let mut doc = fixture_member(platform, "registration_response");
-        for (path, edit) in edits {
-            mutate(&mut doc, &path, edit);
-        }
+        let doc = mutated_fixture(platform, "registration_response", edits);
         check_response(&parse_registration_response(doc.to_string().as_bytes()))?;
     }
 
