@@ -70,15 +70,19 @@ pub fn rs256_header() -> Header {
     header
 }
 
-/// The `id_token_claims` of a platform fixture (copied into `crates/ltisim/fixtures/`).
-pub fn fixture_claims(platform: &str) -> Map<String, Value> {
+/// A platform fixture document (copied into `crates/ltisim/fixtures/`).
+pub fn fixture_document(platform: &str) -> Map<String, Value> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../ltisim/fixtures")
         .join(format!("{platform}.json"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("read fixture {}: {e}", path.display()));
-    let mut document: Map<String, Value> = serde_json::from_str(&text).expect("fixture JSON");
-    match document.remove("id_token_claims") {
+    serde_json::from_str(&text).expect("fixture JSON")
+}
+
+/// The `id_token_claims` of a platform fixture.
+pub fn fixture_claims(platform: &str) -> Map<String, Value> {
+    match fixture_document(platform).remove("id_token_claims") {
         Some(Value::Object(claims)) => claims,
         _ => panic!("{platform} fixture has no id_token_claims object"),
     }

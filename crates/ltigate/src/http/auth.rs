@@ -89,3 +89,6 @@ fn bearer<'a>(parts: &'a Parts, hint: &str) -> Result<&'a str, ApiError> {
         .map(str::trim)
         .ok_or_else(|| ApiError::unauthorized("MISSING_AUTHORIZATION", hint))
 }
+
+#[cfg(test)]
+mod tests;

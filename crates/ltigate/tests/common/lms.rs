@@ -76,6 +76,12 @@ impl Lms {
     pub async fn start_at(clock: Clock, overrides: Value) -> Self {
         let sim = Simulator::start().await.expect("simulator starts");
         let gate = TestGate::start_at(clock, loopback_lms).await;
+        Self::register(gate, sim, overrides).await
+    }
+
+    /// Registers `sim` at `gate` (which must allow what [`loopback_lms`] allows) through the
+    /// admin API, and `gate` as a tool at `sim`.
+    pub async fn register(gate: TestGate, sim: Simulator, overrides: Value) -> Self {
         sim.add_tool(Tool {
             client_id: CLIENT_ID.into(),
             deployment_id: DEPLOYMENT_ID.into(),

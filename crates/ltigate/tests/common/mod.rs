@@ -13,13 +13,13 @@ use tokio::sync::oneshot;
 pub const ADMIN_KEY: &str = "test-admin-key";
 pub const API_KEY: &str = "test-api-key";
 
-/// A running ltigate; stops when dropped.
+/// A running ltigate; stops when dropped (unless another process serves it: see `attach`).
 pub struct TestGate {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub database_url: String,
-    _stop: oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
+    _stop: Option<oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestGate {
@@ -48,13 +48,22 @@ impl TestGate {
         }));
         Self {
             addr,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            client: browser_client(),
             database_url,
-            _stop: stop,
-            _dir: dir,
+            _stop: Some(stop),
+            _dir: Some(dir),
+        }
+    }
+
+    /// A handle on an ltigate that a process the caller owns serves at `addr` on
+    /// `database_url` (the `ltigate` binary, to be killed and restarted by the test).
+    pub fn attach(addr: SocketAddr, database_url: String) -> Self {
+        Self {
+            addr,
+            client: browser_client(),
+            database_url,
+            _stop: None,
+            _dir: None,
         }
     }
 
@@ -88,6 +97,14 @@ impl TestGate {
             .request(method, self.url(path))
             .bearer_auth(ADMIN_KEY)
     }
+}
+
+/// A client that, like a test's browser, does not follow redirects (they carry the ltik).
+fn browser_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// A manual clock set to the real time (tokens from the simulator carry real times).
