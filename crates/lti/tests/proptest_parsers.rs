@@ -26,6 +26,8 @@ use proptest::test_runner::Config;
 use serde_json::{Map, Value, json};
 
 const NOW: u64 = 1_700_000_000;
+/// When the login that asked for these tokens started.
+const LOGIN_STARTED: u64 = NOW - 60;
 const ISSUER: &str = "https://lms.example.edu";
 const CLIENT_ID: &str = "tool-client-1";
 const NONCE: &str = "nonce-4f0c2a";
@@ -83,6 +85,7 @@ fn verify_token(token: &str) -> Result<VerifiedLaunch, LaunchError> {
             client_id: &ClientId::new(CLIENT_ID),
             nonce: &Nonce::new(NONCE),
             now: NOW,
+            issued_after: LOGIN_STARTED,
             leeway_secs: 0,
         },
     )
@@ -199,6 +202,7 @@ fn breakage() -> impl Strategy<Value = Breakage> {
             set_to("iat", (NOW + 1..=u64::MAX).prop_map(Value::from)),
             set_to("iat", ((NOW + 1) as f64..1e300).prop_map(Value::from)),
             set_to("iat", not_a_number()),
+            set_to("iat", (0..LOGIN_STARTED).prop_map(Value::from)),
         ],
         prop_oneof![
             set_to("nbf", (NOW + 1..=u64::MAX).prop_map(Value::from)),
