@@ -8,11 +8,14 @@ use clap::{Args, Subcommand};
 
 use ltigate::clock::Clock;
 use ltigate::config::Config;
+#[cfg(feature = "demo")]
 use ltigate::demo::{self, DemoError, DemoOptions};
 use ltigate::http::admin::PlatformView;
 use ltigate::keys::{self, KeyRing, key_states};
 use ltigate::platform_input::{self, AuthConfig, PlatformFields};
-use ltigate::server::{self, Server, StartError};
+#[cfg(feature = "demo")]
+use ltigate::server::StartError;
+use ltigate::server::{self, Server};
 use ltigate::store::{PlatformFilter, PlatformStatus, PlatformUpdate, Store};
 
 use super::Command;
@@ -82,6 +85,7 @@ pub struct AddPlatform {
 pub async fn run(config_path: Option<PathBuf>, command: Command) -> Result<(), String> {
     lti::install_crypto_provider();
     // The demo brings its own configuration: a stray ltigate.toml must not change it.
+    #[cfg(feature = "demo")]
     if let Command::Demo { port } = command {
         return demo(port).await;
     }
@@ -94,10 +98,12 @@ pub async fn run(config_path: Option<PathBuf>, command: Command) -> Result<(), S
         Command::Serve => serve(config).await,
         Command::Keys(cmd) => keys_command(&config, cmd).await,
         Command::Platforms(cmd) => platforms_command(&config, cmd).await,
+        #[cfg(feature = "demo")]
         Command::Demo { port } => demo(port).await,
     }
 }
 
+#[cfg(feature = "demo")]
 async fn demo(port: u16) -> Result<(), String> {
     let options = DemoOptions {
         port,

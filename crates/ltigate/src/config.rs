@@ -2,13 +2,16 @@
 //!
 //! Nested keys use a double underscore (`LTIGATE_APP__LAUNCH_URL`). Every value is checked
 //! here, once, so the rest of the server works with parsed URLs and durations and a bad
-//! value stops start-up with one line naming the field.
+//! value stops start-up with one line naming the field. An unknown key in the file is an
+//! error; an `LTIGATE_*` variable that names no field is ignored with one warning, because
+//! the environment is shared (Kubernetes injects `LTIGATE_PORT` for a Service named ltigate).
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use figment::Figment;
+use figment::error::Kind;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use url::Url;
@@ -484,11 +487,11 @@ impl Config {
                 path.display()
             )));
         }
-        Self::from_figment(
-            Figment::new()
-                .merge(Toml::file(path))
-                .merge(Env::prefixed("LTIGATE_").split("__")),
-        )
+        let env = ConfigEnv::read();
+        if let Some(warning) = env.warning() {
+            tracing::warn!("{warning}");
+        }
+        Self::from_figment(Figment::new().merge(Toml::file(path)).merge(env.fields))
     }
 
     fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
@@ -558,6 +561,65 @@ impl Config {
     pub fn public_endpoint(&self, path: &str) -> String {
         let base = self.public_url();
         format!("{}{path}", base.as_str().trim_end_matches('/'))
+    }
+}
+
+/// The prefix of the environment variables that set configuration fields.
+const ENV_PREFIX: &str = "LTIGATE_";
+/// The config file's path (read by the CLI), which is not a field.
+const ENV_CONFIG_PATH: &str = "config";
+
+/// The `LTIGATE_*` environment, sorted into configuration fields and other variables.
+struct ConfigEnv {
+    /// A provider of only the variables that name a field.
+    fields: Env,
+    /// The other variables' names (never their values, which may be secrets), sorted.
+    ignored: Vec<String>,
+}
+
+impl ConfigEnv {
+    fn read() -> Self {
+        let all = Env::prefixed(ENV_PREFIX)
+            .split("__")
+            .ignore(&[ENV_CONFIG_PATH]);
+        // Each variable alone is a field when serde does not call it unknown. This asks the
+        // config types themselves, so a field added anywhere is known without a list here;
+        // a field with a bad value stays in, so the full load names it as an error.
+        let mut ignored_keys: Vec<String> = all
+            .iter()
+            .map(|(key, _)| key.as_str().to_owned())
+            .filter(|key| {
+                Figment::from(all.clone().only(&[key.as_str()]))
+                    .extract::<Config>()
+                    .is_err_and(|e| {
+                        e.into_iter()
+                            .any(|e| matches!(e.kind, Kind::UnknownField(..)))
+                    })
+            })
+            .collect();
+        ignored_keys.sort();
+        ignored_keys.dedup();
+        let ignored = ignored_keys
+            .iter()
+            .map(|key| {
+                format!(
+                    "{ENV_PREFIX}{}",
+                    key.replace('.', "__").to_ascii_uppercase()
+                )
+            })
+            .collect();
+        let fields = all.filter(move |key| !ignored_keys.iter().any(|k| key == k.as_str()));
+        Self { fields, ignored }
+    }
+
+    /// The one start-up warning about variables that set nothing.
+    fn warning(&self) -> Option<String> {
+        (!self.ignored.is_empty()).then(|| {
+            format!(
+                "ignoring environment variables that are not configuration fields: {}",
+                self.ignored.join(", ")
+            )
+        })
     }
 }
 

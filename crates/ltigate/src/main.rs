@@ -37,6 +37,7 @@ enum Command {
     /// Manage registered platforms (works on the database directly).
     #[command(subcommand)]
     Platforms(cli::PlatformsCommand),
+    #[cfg(feature = "demo")]
     /// Try ltigate in a browser: ltigate, an LMS simulator and a sample app on loopback,
     /// with a temporary database. Prints the URL to open.
     Demo {

@@ -3,19 +3,20 @@
 //! inside the LMS frame. Once with the state cookie, once with platform storage.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (CI installs them). Without them the test
-//! fails, unless `LTIGATE_SKIP_BROWSER_TESTS=1`.
+//! is skipped with a line on stderr, or fails when `LTITEST_REQUIRE_BROWSER=1` (as in CI).
 
 #![allow(clippy::unwrap_used)]
 
 #[path = "common/webdriver.rs"]
 mod webdriver;
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ltigate::demo::{Demo, DemoOptions};
 use ltisim::Storage;
 
-use webdriver::{BrowserTools, Chromedriver, Session};
+use webdriver::{BrowserTools, Chromedriver, REQUIRE_BROWSER, SKIPPED, Session};
 
 /// How long one launch may take in the browser, from the click to the app's page.
 const LAUNCH_LIMIT: Duration = Duration::from_secs(15);
@@ -23,19 +24,14 @@ const LAUNCH_LIMIT: Duration = Duration::from_secs(15);
 const USER_NAME: &str = "Ada Lovelace";
 const COURSE_TITLE: &str = "Introduction to Simulated Computing";
 
+/// The browser test, run again below in a child process.
+const BROWSER_TEST: &str =
+    "the_demo_launches_in_a_real_browser_with_cookie_and_with_platform_storage";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_launches_in_a_real_browser_with_cookie_and_with_platform_storage() {
-    let tools = match BrowserTools::find() {
-        Ok(tools) => tools,
-        Err(why) if std::env::var("LTIGATE_SKIP_BROWSER_TESTS").as_deref() == Ok("1") => {
-            eprintln!("skipped the browser test (LTIGATE_SKIP_BROWSER_TESTS=1): {why}");
-            return;
-        }
-        Err(why) => panic!(
-            "the browser test needs Chromium and chromedriver ({why}). Install them with \
-             `apt-get install chromium chromium-driver`, or set LTIGATE_SKIP_BROWSER_TESTS=1 \
-             to skip this test"
-        ),
+    let Some(tools) = BrowserTools::find_or_skip() else {
+        return;
     };
     let started = Instant::now();
     let driver = Chromedriver::start(&tools.chromedriver).await;
@@ -133,4 +129,37 @@ fn expect_launch(page: &str, how: &str) {
             "launch with {how}: the app page lacks {expected:?}:\n{page}"
         );
     }
+}
+
+/// `cargo test --workspace` on a machine without Chromium: the browser test passes with a
+/// visible "skipped" line, unless the suite is told the browser must be there. Runs the test
+/// above in a child process of this test binary, pointed at a browser that does not exist.
+#[test]
+fn a_missing_browser_skips_the_test_visibly_unless_required() {
+    let run = |require: bool| {
+        let mut child = Command::new(std::env::current_exe().unwrap());
+        child
+            .args(["--exact", BROWSER_TEST, "--test-threads=1"])
+            .env("LTITEST_CHROMIUM", "/nonexistent/chromium")
+            .env_remove(REQUIRE_BROWSER);
+        if require {
+            child.env(REQUIRE_BROWSER, "1");
+        }
+        let out = child.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), stderr)
+    };
+
+    let (passed, stderr) = run(false);
+    assert!(passed, "a missing browser is a skip:\n{stderr}");
+    let line = stderr.lines().find(|l| l.starts_with(SKIPPED));
+    let line = line.unwrap_or_else(|| panic!("no skip line on stderr:\n{stderr}"));
+    assert!(
+        line.contains("chromium not found at /nonexistent/chromium"),
+        "{line}"
+    );
+
+    let (passed, stderr) = run(true);
+    assert!(!passed, "{REQUIRE_BROWSER}=1 makes it a failure:\n{stderr}");
+    assert!(!stderr.contains(SKIPPED), "{stderr}");
 }

@@ -19,13 +19,23 @@ struct Served {
 }
 
 fn serve(dir: &Path) -> Served {
+    serve_with_env(dir, &[])
+}
+
+/// Where [`serve`] writes the server's log (its stderr).
+const LOG_FILE: &str = "ltigate.log";
+
+/// As [`serve`], with more environment variables.
+fn serve_with_env(dir: &Path, env: &[(&str, &str)]) -> Served {
+    let log = std::fs::File::create(dir.join(LOG_FILE)).expect("log file");
     let mut child = Command::new(BIN)
         .arg("serve")
         .current_dir(dir)
         .env("LTIGATE_LISTEN", "127.0.0.1:0")
         .env("LTIGATE_KEYS__REFRESH_INTERVAL", "0")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("ltigate starts");
     let stdout = child.stdout.take().expect("stdout");
@@ -253,4 +263,36 @@ fn a_bad_config_stops_start_up_with_one_line_naming_the_field() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("app.launch_url"), "{stderr}");
     assert!(!dir.path().join("ltigate.db").exists(), "nothing created");
+}
+
+/// Kubernetes gives every pod `LTIGATE_PORT=tcp://...` and `LTIGATE_SERVICE_HOST` for a Service
+/// named ltigate. They name no config field: the server starts and names them in one warning.
+/// (10.0.0.1 is only a value here; nothing connects to it.)
+#[tokio::test]
+async fn serve_starts_with_kubernetes_service_variables_and_warns_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ltigate.toml"), "[tool]\nname = \"k8s\"\n").unwrap();
+    let served = serve_with_env(
+        dir.path(),
+        &[
+            ("LTIGATE_PORT", "tcp://10.0.0.1:80"),
+            ("LTIGATE_SERVICE_HOST", "10.0.0.1"),
+            ("LTIGATE_CONFIG", "ltigate.toml"),
+        ],
+    );
+    assert_eq!(jwks(&served.base).await.keys.len(), 1, "serving");
+    let log = std::fs::read_to_string(dir.path().join(LOG_FILE)).unwrap();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("not configuration fields"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning:\n{log}");
+    assert!(warnings[0].contains("LTIGATE_PORT"), "{log}");
+    assert!(warnings[0].contains("LTIGATE_SERVICE_HOST"), "{log}");
+    assert!(!warnings[0].contains("LTIGATE_CONFIG"), "{log}");
+    assert!(
+        !log.contains("10.0.0.1"),
+        "values stay out of the log:\n{log}"
+    );
+    stop(served);
 }

@@ -78,6 +78,30 @@ fn invalid_values_name_the_field() {
 }
 
 #[test]
+fn a_field_with_a_bad_value_in_the_environment_is_an_error_not_ignored() {
+    Jail::expect_with(|jail| {
+        jail.set_env("LTIGATE_LIMITS__MAX_BODY_BYTES", "lots");
+        let ignored = ConfigEnv::read().ignored;
+        assert!(
+            !ignored.iter().any(|n| n.starts_with("LTIGATE_LIMITS")),
+            "{ignored:?}"
+        );
+        let err = Config::load(Path::new("absent.toml"), false).unwrap_err();
+        assert!(err.to_string().contains("limits.max_body_bytes"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn no_warning_without_foreign_variables() {
+    let env = ConfigEnv {
+        fields: Env::prefixed(ENV_PREFIX),
+        ignored: Vec::new(),
+    };
+    assert!(env.warning().is_none());
+}
+
+#[test]
 fn unknown_fields_and_missing_required_file_are_refused() {
     Jail::expect_with(|jail| {
         jail.create_file("ltigate.toml", "lisen = \"127.0.0.1:1\"")?;
@@ -153,6 +177,84 @@ fn registration_abuse_limits_have_defaults_and_read_from_the_file() {
         assert_eq!(r.max_pending, 5);
         assert_eq!(r.pending_platform_ttl, Duration::from_secs(3600));
         assert_eq!(r.trusted_proxies.len(), 2);
+        Ok(())
+    });
+}
+
+/// What Kubernetes injects for a Service named `ltigate`, and a test suite's own switch.
+const FOREIGN_ENV: [(&str, &str); 4] = [
+    ("LTIGATE_PORT", "tcp://10.0.0.1:80"),
+    ("LTIGATE_PORT_80_TCP_ADDR", "10.0.0.1"),
+    ("LTIGATE_SERVICE_HOST", "10.0.0.1"),
+    ("LTIGATE_SKIP_BROWSER_TESTS", "1"),
+];
+
+#[test]
+fn environment_variables_that_are_not_fields_are_ignored() {
+    Jail::expect_with(|jail| {
+        for (name, value) in FOREIGN_ENV {
+            jail.set_env(name, value);
+        }
+        jail.set_env("LTIGATE_CONFIG", "absent.toml");
+        let config = Config::load(Path::new("absent.toml"), false).unwrap();
+        assert_eq!(config.listen, default_listen());
+
+        // Checked by inclusion: the shell running the tests may hold LTIGATE_* variables too.
+        let env = ConfigEnv::read();
+        assert!(env.ignored.is_sorted(), "{:?}", env.ignored);
+        assert!(
+            !env.ignored.iter().any(|n| n == "LTIGATE_CONFIG"),
+            "LTIGATE_CONFIG is the file's path, not ignored"
+        );
+        let warning = env.warning().unwrap();
+        for (name, value) in FOREIGN_ENV {
+            assert!(warning.contains(name), "{warning}");
+            assert!(
+                !warning.contains(value),
+                "values stay out of logs: {warning}"
+            );
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn a_valid_environment_field_still_overrides_beside_ignored_variables() {
+    Jail::expect_with(|jail| {
+        jail.create_file("ltigate.toml", "listen = \"127.0.0.1:4000\"")?;
+        for (name, value) in FOREIGN_ENV {
+            jail.set_env(name, value);
+        }
+        jail.set_env("LTIGATE_LISTEN", "127.0.0.1:5000");
+        jail.set_env("LTIGATE_APP__LAUNCH_URL", "https://app.example.com/launch");
+        let config = Config::load(Path::new("ltigate.toml"), true).unwrap();
+        let ignored = ConfigEnv::read().ignored;
+        assert!(
+            !ignored.iter().any(|n| n.starts_with("LTIGATE_LISTEN")),
+            "{ignored:?}"
+        );
+        assert!(
+            !ignored.iter().any(|n| n.starts_with("LTIGATE_APP")),
+            "{ignored:?}"
+        );
+        assert_eq!(config.listen.port(), 5000);
+        assert_eq!(
+            config.app.launch_url.as_ref().unwrap().as_str(),
+            "https://app.example.com/launch"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_keys_in_the_file_still_fail_while_unknown_variables_are_ignored() {
+    Jail::expect_with(|jail| {
+        for (name, value) in FOREIGN_ENV {
+            jail.set_env(name, value);
+        }
+        jail.create_file("ltigate.toml", "[app]\nlaunch_ur = \"https://a.example/\"")?;
+        let err = Config::load(Path::new("ltigate.toml"), true).unwrap_err();
+        assert!(err.to_string().contains("launch_ur"), "{err}");
         Ok(())
     });
 }

@@ -18,6 +18,12 @@ use serde_json::{Value, json};
 /// The key under which WebDriver returns an element reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// Set to `1` where the browser must be there (CI installs it): a missing browser then fails
+/// the test instead of skipping it. The test suite's own prefix, so ltigate never reads it.
+pub const REQUIRE_BROWSER: &str = "LTITEST_REQUIRE_BROWSER";
+/// The first words of the line a skipped browser test prints.
+pub const SKIPPED: &str = "browser test skipped:";
+
 /// Where the browser and its driver are installed.
 #[derive(Debug, Clone)]
 pub struct BrowserTools {
@@ -26,25 +32,51 @@ pub struct BrowserTools {
 }
 
 impl BrowserTools {
-    /// Debian's `chromium` and `chromium-driver` (or `LTIGATE_CHROMIUM` /
-    /// `LTIGATE_CHROMEDRIVER`), when both are installed.
+    /// Debian's `chromium` and `chromium-driver` (or `LTITEST_CHROMIUM` /
+    /// `LTITEST_CHROMEDRIVER`), when both are installed.
     pub fn find() -> Result<Self, String> {
         let path = |var: &str, default: &str| {
             std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
         };
         let tools = Self {
-            chromium: path("LTIGATE_CHROMIUM", "/usr/bin/chromium"),
-            chromedriver: path("LTIGATE_CHROMEDRIVER", "/usr/bin/chromedriver"),
+            chromium: path("LTITEST_CHROMIUM", "/usr/bin/chromium"),
+            chromedriver: path("LTITEST_CHROMEDRIVER", "/usr/bin/chromedriver"),
         };
-        let missing: Vec<String> = [&tools.chromium, &tools.chromedriver]
-            .into_iter()
-            .filter(|p| !p.is_file())
-            .map(|p| p.display().to_string())
-            .collect();
+        let missing: Vec<String> = [
+            ("chromium", &tools.chromium),
+            ("chromedriver", &tools.chromedriver),
+        ]
+        .into_iter()
+        .filter(|(_, path)| !path.is_file())
+        .map(|(name, path)| format!("{name} not found at {}", path.display()))
+        .collect();
         if missing.is_empty() {
             Ok(tools)
         } else {
-            Err(format!("not installed: {}", missing.join(", ")))
+            Err(missing.join(", "))
+        }
+    }
+
+    /// The tools, or `None` when they are missing: then the test should return at once, and
+    /// this has printed why. Panics instead when [`REQUIRE_BROWSER`] is `1`.
+    pub fn find_or_skip() -> Option<Self> {
+        match Self::find() {
+            Ok(tools) => Some(tools),
+            Err(why) if std::env::var(REQUIRE_BROWSER).as_deref() == Ok("1") => panic!(
+                "the browser test needs Chromium and chromedriver ({why}) because \
+                 {REQUIRE_BROWSER}=1. Install them with `apt-get install chromium \
+                 chromium-driver`, or point LTITEST_CHROMIUM and LTITEST_CHROMEDRIVER at them"
+            ),
+            Err(why) => {
+                // Straight to stderr: the harness captures eprintln! of passing tests, and a
+                // skip that nobody sees looks like a pass.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{SKIPPED} {why} (install chromium and chromium-driver; \
+                     {REQUIRE_BROWSER}=1 makes this a failure)"
+                );
+                None
+            }
         }
     }
 }
