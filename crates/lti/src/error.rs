@@ -13,7 +13,7 @@
 //! |---------------------------------|-------------------------|-------------------------------------------------------------------|
 //! | `TOKEN_TOO_LARGE`               | `size`                  | the id_token is longer than [`UnverifiedIdToken::MAX_LEN`]        |
 //! | `TOKEN_TOO_DEEP`                | `depth`                 | the payload nests arrays and objects deeper than [`UnverifiedIdToken::MAX_DEPTH`] |
-//! | `TOKEN_MALFORMED`               | `format`                | not three base64url parts, header not a JSON object, payload not a JSON object |
+//! | `TOKEN_MALFORMED`               | `format`                | not three base64url parts, header not a JSON object or with `crit`, payload not a JSON object |
 //! | `ALG_NOT_ALLOWED`               | `alg`                   | header `alg` not one of RS256, RS384, RS512, ES256 (`none`, HS*, PS*, ...) |
 //! | `JWKS_INVALID`                  | `jwks`                  | a key set document is not a JSON object with a `keys` array       |
 //! | `KEY_UNSUPPORTED`               | `key`                   | a platform key that cannot verify any allowed algorithm           |

@@ -44,6 +44,10 @@ pub struct UnverifiedIdToken {
 struct Header {
     alg: String,
     kid: Option<String>,
+    /// Read only to refuse it: RFC 7515 §4.1.11, "If any of the listed extension Header
+    /// Parameters are not understood and supported by the recipient, then the JWS is invalid."
+    /// This crate supports no extension, so any `crit` makes the token invalid.
+    crit: Option<serde::de::IgnoredAny>,
 }
 
 impl UnverifiedIdToken {
@@ -79,6 +83,9 @@ impl UnverifiedIdToken {
         let header: Header = serde_json::from_slice(&header)
             .map_err(|_| malformed("header is not a JSON object with a string alg"))?;
         let alg = Algorithm::from_jose(&header.alg).ok_or(LaunchError::AlgNotAllowed)?;
+        if header.crit.is_some() {
+            return Err(malformed("header lists critical extensions"));
+        }
         // After the alg check, so an unsigned `alg: none` token is reported as such.
         if signature.is_empty() || !is_base64url(signature) {
             return Err(malformed("signature is not base64url"));

@@ -71,6 +71,19 @@ fn parse_ignores_key_headers() {
 }
 
 #[test]
+fn parse_refuses_critical_extensions() {
+    // RFC 7515 §4.1.11: a `crit` naming extensions the recipient does not support makes the
+    // JWS invalid, and this crate supports none (not even the unencoded-payload `b64`).
+    for crit in [json!(["exp"]), json!(["b64"]), json!([]), json!("exp")] {
+        let token = token_with_header(&json!({"alg": "RS256", "kid": "k1", "crit": crit}));
+        assert!(
+            matches!(parse_err(&token), LaunchError::Malformed { .. }),
+            "{crit}"
+        );
+    }
+}
+
+#[test]
 fn parse_refuses_malformed_tokens() {
     let header = b64(br#"{"alg":"RS256"}"#);
     let payload = b64(b"{}");
