@@ -133,17 +133,31 @@ impl Fixture {
             .header("authorization", value)
     }
 
+    /// `Bearer <ADMIN_KEY>`.
+    pub fn admin_header(&self) -> String {
+        format!("Bearer {}", self.admin_key)
+    }
+
+    /// `Bearer <API_KEY>`.
+    pub fn app_key_header(&self) -> String {
+        format!("Bearer {}", self.api_key)
+    }
+
+    /// `LTIK-AUTH-V2 <API_KEY>:<LTIK>` of the fixture's launch.
+    pub fn launch_header(&self) -> String {
+        format!("LTIK-AUTH-V2 {}:{}", self.api_key, self.ltik)
+    }
+
     pub fn admin(&self, method: &str, uri: &str) -> axum::http::request::Builder {
-        self.authorized(method, uri, &format!("Bearer {}", self.admin_key))
+        self.authorized(method, uri, &self.admin_header())
     }
 
     pub fn app_key(&self, method: &str, uri: &str) -> axum::http::request::Builder {
-        self.authorized(method, uri, &format!("Bearer {}", self.api_key))
+        self.authorized(method, uri, &self.app_key_header())
     }
 
     pub fn launch_auth(&self, method: &str, uri: &str) -> axum::http::request::Builder {
-        let value = format!("LTIK-AUTH-V2 {}:{}", self.api_key, self.ltik);
-        self.authorized(method, uri, &value)
+        self.authorized(method, uri, &self.launch_header())
     }
 }
 
