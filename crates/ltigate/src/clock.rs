@@ -1,4 +1,4 @@
-//! The clock, injected so tests can pin time (key rotation, expiry).
+//! The clock, injected so tests can pin time (key rotation, expiry, cache ages).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -8,8 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub type UnixTime = i64;
 
 /// A source of the current time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum Clock {
+    #[default]
     System,
     /// A fixed time that tests move by hand.
     Manual(Arc<AtomicI64>),

@@ -6,7 +6,7 @@
 //! before it signs, and keep seeing it as long as anything it signed can still be alive.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -148,7 +148,7 @@ impl std::fmt::Debug for SigningKey {
 struct KeySnapshot {
     jwks: Arc<JwkSet>,
     signing: SigningKey,
-    loaded: Instant,
+    loaded: UnixTime,
 }
 
 /// The keys as a node sees them: read from the store, cached for `refresh_interval`.
@@ -182,20 +182,27 @@ impl KeyRing {
 
     async fn snapshot(&self) -> Result<Arc<KeySnapshot>, KeyError> {
         if let Some(s) = self.snapshot.read().await.as_ref()
-            && s.loaded.elapsed() < self.refresh_interval
+            && self.is_fresh(s)
         {
             return Ok(s.clone());
         }
         let mut slot = self.snapshot.write().await;
         // Another task may have refreshed it while this one waited for the lock.
         if let Some(s) = slot.as_ref()
-            && s.loaded.elapsed() < self.refresh_interval
+            && self.is_fresh(s)
         {
             return Ok(s.clone());
         }
         let fresh = Arc::new(self.load().await?);
         *slot = Some(fresh.clone());
         Ok(fresh)
+    }
+
+    /// Whether a snapshot is younger than the refresh interval on the injected clock (a clock
+    /// that stepped back makes it stale rather than young).
+    fn is_fresh(&self, snapshot: &KeySnapshot) -> bool {
+        let age = self.clock.now() - snapshot.loaded;
+        (0..self.refresh_interval.as_secs() as i64).contains(&age)
     }
 
     async fn load(&self) -> Result<KeySnapshot, KeyError> {
@@ -230,7 +237,7 @@ impl KeyRing {
         Ok(KeySnapshot {
             jwks: Arc::new(jwks),
             signing: signing.ok_or(KeyError::NoCurrentKey)?,
-            loaded: Instant::now(),
+            loaded: now,
         })
     }
 }

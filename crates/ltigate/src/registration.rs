@@ -26,7 +26,7 @@ use url::Url;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::outbound::{FetchError, Outbound};
-use crate::secret::random_token;
+use crate::secret::Random;
 use crate::store::{
     NewPlatform, PendingRegistration, PlatformKey, PlatformStatus, Registered, Store, StoreError,
 };
@@ -145,6 +145,7 @@ pub struct Registrar {
     outbound: Outbound,
     config: Arc<Config>,
     clock: Clock,
+    random: Random,
     hosted: Arc<Vec<HostedIssuer>>,
     limiter: ClientLimiter,
 }
@@ -168,8 +169,15 @@ impl Registrar {
             limiter: ClientLimiter::new(&config.registration.rate_limit),
             config,
             clock,
+            random: Random::System,
             hosted: Arc::new(hosted),
         }
+    }
+
+    /// Draws registration ids from `random` (tests pin it).
+    pub fn with_random(mut self, random: Random) -> Self {
+        self.random = random;
+        self
     }
 
     /// Counts one `/lti/register` call of `client` (None: address unknown) against its limit.
@@ -320,7 +328,7 @@ impl Registrar {
     ) -> Result<String, RegistrationFailure> {
         let now = self.clock.now();
         let pending = PendingRegistration {
-            id: random_token(18),
+            id: self.random.token(18),
             configuration_url: configuration_url.to_owned(),
             configuration: platform.raw.to_string(),
             registration_token: token.map(str::to_owned),

@@ -1,6 +1,8 @@
 //! Secrets: API and admin keys kept only as SHA-256 hashes, and random tokens.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
@@ -63,11 +65,49 @@ impl<'de> Deserialize<'de> for KeyHash {
 
 /// `bytes` random bytes from the OS generator, base64url without padding.
 pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    SystemRandom::new()
-        .fill(&mut buf)
-        .expect("the OS random generator is available");
-    URL_SAFE_NO_PAD.encode(buf)
+    Random::System.token(bytes)
+}
+
+/// The source of every secret token (state ids, nonces, ltiks, registration ids, API keys),
+/// injected beside the [`Clock`](crate::clock::Clock) so tests can pin what a login or a launch
+/// will draw.
+#[derive(Debug, Clone, Default)]
+pub enum Random {
+    /// The OS generator (aws-lc-rs).
+    #[default]
+    System,
+    /// A repeatable sequence for tests: block `n` is SHA-256(seed || n). Never secret.
+    Seeded { seed: u64, next: Arc<AtomicU64> },
+}
+
+impl Random {
+    pub fn seeded(seed: u64) -> Self {
+        Self::Seeded {
+            seed,
+            next: Arc::default(),
+        }
+    }
+
+    /// `bytes` random bytes, base64url without padding.
+    pub fn token(&self, bytes: usize) -> String {
+        let mut buf = vec![0u8; bytes];
+        match self {
+            Self::System => SystemRandom::new()
+                .fill(&mut buf)
+                .expect("the OS random generator is available"),
+            Self::Seeded { seed, next } => {
+                for chunk in buf.chunks_mut(32) {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    let mut input = [0u8; 16];
+                    input[..8].copy_from_slice(&seed.to_be_bytes());
+                    input[8..].copy_from_slice(&n.to_be_bytes());
+                    let block = digest(&SHA256, &input);
+                    chunk.copy_from_slice(&block.as_ref()[..chunk.len()]);
+                }
+            }
+        }
+        URL_SAFE_NO_PAD.encode(buf)
+    }
 }
 
 #[cfg(test)]
@@ -100,5 +140,15 @@ mod tests {
         let (a, b) = (random_token(16), random_token(16));
         assert_eq!(a.len(), 22);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_seeded_source_repeats_its_sequence() {
+        let (a, b) = (Random::seeded(7), Random::seeded(7));
+        let first = a.token(40);
+        assert_eq!(first.len(), 54);
+        assert_eq!(first, b.token(40));
+        assert_ne!(a.token(40), first, "each draw moves on");
+        assert_ne!(Random::seeded(8).token(40), first);
     }
 }

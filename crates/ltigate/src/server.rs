@@ -14,7 +14,7 @@ use crate::launch::state::StateSigner;
 use crate::launch::{Launcher, PlatformKeys};
 use crate::outbound::{FetchError, Outbound, OutboundPolicy};
 use crate::registration::Registrar;
-use crate::secret::{KeyHash, random_token};
+use crate::secret::{KeyHash, Random};
 use crate::store::{Store, StoreError};
 
 /// Why the service could not start.
@@ -46,11 +46,21 @@ pub struct Server {
 
 impl Server {
     /// Opens the store, makes sure a tool key exists and binds the listening socket.
-    pub async fn bind(mut config: Config, clock: Clock) -> Result<Self, StartError> {
+    pub async fn bind(config: Config, clock: Clock) -> Result<Self, StartError> {
+        Self::bind_with(config, clock, Random::System).await
+    }
+
+    /// [`Server::bind`] drawing every token (API key, state ids, nonces, ltiks, registration
+    /// ids) from `random`.
+    pub async fn bind_with(
+        mut config: Config,
+        clock: Clock,
+        random: Random,
+    ) -> Result<Self, StartError> {
         lti::install_crypto_provider();
         let store = Store::connect(&config.database_url)
             .await?
-            .with_platform_cache(config.launch.platform_cache_ttl);
+            .with_platform_cache(config.launch.platform_cache_ttl, clock.clone());
         let now = clock.now();
         if keys::ensure_key(&store, now).await? {
             tracing::info!("generated the first tool signing key");
@@ -64,7 +74,7 @@ impl Server {
             .collect();
         let mut generated_api_key = None;
         if api_key_hashes.is_empty() && stored.is_empty() {
-            let key = random_token(24);
+            let key = random.token(24);
             store
                 .insert_api_key(&KeyHash::of(&key).to_stored(), now)
                 .await?;
@@ -84,7 +94,7 @@ impl Server {
             config.listen = addr;
         }
         let state_secret = store
-            .server_secret("login_state_key", || random_token(32), now)
+            .server_secret("login_state_key", || random.token(32), now)
             .await?;
         let outbound =
             Outbound::new(OutboundPolicy::from_config(&config)).map_err(StartError::HttpClient)?;
@@ -101,8 +111,10 @@ impl Server {
             StateSigner::new(state_secret.as_bytes()),
             clock.clone(),
             config.clone(),
-        );
-        let registrar = Registrar::new(store.clone(), outbound, config.clone(), clock.clone());
+        )
+        .with_random(random.clone());
+        let registrar = Registrar::new(store.clone(), outbound, config.clone(), clock.clone())
+            .with_random(random);
         let state = AppState {
             launcher,
             registrar,

@@ -14,6 +14,8 @@ mod ops;
 pub mod pages;
 mod registration;
 pub mod request_id;
+#[cfg(test)]
+mod router_tests;
 
 use std::sync::Arc;
 

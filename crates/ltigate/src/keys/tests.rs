@@ -121,7 +121,16 @@ async fn a_cached_snapshot_is_served_until_the_refresh_interval() {
     )
     .await
     .unwrap();
-    assert_eq!(ring.jwks().await.unwrap().keys.len(), 1, "cached for 60 s");
-    let fresh = KeyRing::new(store, clock, &KeysConfig::default());
+    let first = kids(&ring.jwks().await.unwrap());
+    assert_eq!(first.len(), 1, "cached for 60 s");
+    let fresh = KeyRing::new(store, clock.clone(), &KeysConfig::default());
     assert_eq!(fresh.jwks().await.unwrap().keys.len(), 2);
+    // The snapshot's age is read from the injected clock, not the wall clock.
+    clock.advance(59);
+    assert_eq!(kids(&ring.jwks().await.unwrap()), first, "not before 60 s");
+    // By then the rotation is over: only the new key is published.
+    clock.advance(1);
+    let refreshed = kids(&ring.jwks().await.unwrap());
+    assert_eq!(refreshed.len(), 1);
+    assert_ne!(refreshed, first, "refreshed at 60 s");
 }

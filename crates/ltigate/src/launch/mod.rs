@@ -23,7 +23,7 @@ use state::{LoginState, StateSigner};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::secret::{KeyHash, random_token};
+use crate::secret::{KeyHash, Random};
 use crate::store::{
     LaunchWrite, LaunchWriteError, Platform, PlatformFilter, PlatformStatus, Store,
 };
@@ -83,6 +83,7 @@ pub struct Launcher {
     keys: PlatformKeys,
     signer: StateSigner,
     clock: Clock,
+    random: Random,
     config: Arc<Config>,
     /// Service key generation per (platform, deployment, context): a key, once made, is
     /// stable, so launches in a known context need no query for it.
@@ -105,9 +106,16 @@ impl Launcher {
             keys,
             signer,
             clock,
+            random: Random::System,
             config,
             service_keys: Arc::default(),
         }
+    }
+
+    /// Draws state ids, nonces and ltiks from `random` (tests pin it).
+    pub fn with_random(mut self, random: Random) -> Self {
+        self.random = random;
+        self
     }
 
     /// OIDC login initiation: find the platform, seal a state, build the auth request.
@@ -132,9 +140,9 @@ impl Launcher {
 
         let now = self.clock.now();
         let state = LoginState {
-            id: random_token(16),
+            id: self.random.token(16),
             platform_id: platform.id.clone(),
-            nonce: random_token(16),
+            nonce: self.random.token(16),
             started_at: now,
             expires_at: now + self.config.launch.state_ttl.as_secs() as i64,
             storage_target: req.lti_storage_target.clone().filter(|t| !t.is_empty()),
@@ -241,7 +249,7 @@ impl Launcher {
         } else {
             None
         };
-        let ltik = random_token(24);
+        let ltik = self.random.token(24);
         // The payload exactly as signed: nothing to re-serialise.
         let raw = verified.raw_json();
         let write = LaunchWrite {

@@ -18,6 +18,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
 
+use crate::clock::Clock;
+
 pub use keys::StoredKey;
 pub use launches::{LaunchWrite, LaunchWriteError, StoredLaunch};
 pub use platforms::{
@@ -107,8 +109,8 @@ impl Store {
 
     /// Caches platform lookups by id and by (issuer, client_id) for `ttl` (zero: off).
     /// Writes through this store clear the cache; other nodes' writes show within `ttl`.
-    pub fn with_platform_cache(mut self, ttl: Duration) -> Self {
-        self.platform_cache = platform_cache::PlatformCache::new(ttl);
+    pub fn with_platform_cache(mut self, ttl: Duration, clock: Clock) -> Self {
+        self.platform_cache = platform_cache::PlatformCache::new(ttl, clock);
         self
     }
 

@@ -2,13 +2,15 @@
 //!
 //! Writes made through this node's store clear it at once; writes by other nodes (or the CLI)
 //! are seen within the TTL. Only hits are cached, and the map is bounded, so lookups of
-//! made-up issuers cannot grow it.
+//! made-up issuers cannot grow it. Ages are read from the injected clock, so tests move time
+//! by hand.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::Platform;
+use crate::clock::{Clock, UnixTime};
 
 /// Most entries kept; past this the cache starts over.
 const MAX_ENTRIES: usize = 10_000;
@@ -22,13 +24,15 @@ pub(super) enum CacheKey {
 #[derive(Debug, Clone, Default)]
 pub(super) struct PlatformCache {
     ttl: Duration,
-    entries: Arc<Mutex<HashMap<CacheKey, (Instant, Platform)>>>,
+    clock: Clock,
+    entries: Arc<Mutex<HashMap<CacheKey, (UnixTime, Platform)>>>,
 }
 
 impl PlatformCache {
-    pub(super) fn new(ttl: Duration) -> Self {
+    pub(super) fn new(ttl: Duration, clock: Clock) -> Self {
         Self {
             ttl,
+            clock,
             entries: Arc::default(),
         }
     }
@@ -39,7 +43,11 @@ impl PlatformCache {
         }
         let entries = self.entries.lock().expect("platform cache lock");
         let (stored_at, platform) = entries.get(key)?;
-        (stored_at.elapsed() < self.ttl).then(|| platform.clone())
+        // A clock that stepped back makes the entry stale rather than young.
+        let age = self.clock.now() - stored_at;
+        (0..self.ttl.as_secs() as i64)
+            .contains(&age)
+            .then(|| platform.clone())
     }
 
     pub(super) fn put(&self, platform: &Platform) {
@@ -50,7 +58,7 @@ impl PlatformCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        let now = Instant::now();
+        let now = self.clock.now();
         entries.insert(CacheKey::Id(platform.id.clone()), (now, platform.clone()));
         entries.insert(
             CacheKey::Client(platform.issuer.clone(), platform.client_id.clone()),

@@ -209,7 +209,8 @@ async fn generated_api_key_hashes_are_stored() {
 async fn the_platform_cache_is_cleared_by_own_writes_and_expires_for_others() {
     let (store, dir) = temp_store().await;
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let node = store.with_platform_cache(std::time::Duration::from_millis(300));
+    let clock = Clock::manual(1_000);
+    let node = store.with_platform_cache(std::time::Duration::from_secs(5), clock.clone());
     let other_node = Store::connect(&url).await.unwrap();
     let p = node.insert_platform(&canvas("1000"), 1).await.unwrap();
     assert_eq!(
@@ -247,7 +248,14 @@ async fn the_platform_cache_is_cleared_by_own_writes_and_expires_for_others() {
         PlatformStatus::Inactive,
         "cached within the TTL"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    clock.advance(4);
+    let still = node.platform(&p.id).await.unwrap().unwrap();
+    assert_eq!(
+        still.status,
+        PlatformStatus::Inactive,
+        "cached until the TTL is over"
+    );
+    clock.advance(1);
     let fresh = node.platform(&p.id).await.unwrap().unwrap();
     assert_eq!(
         fresh.status,

@@ -4,92 +4,16 @@
 //! never authenticate; an edited valid header authenticates only when it still carries the
 //! exact credential (surrounding blanks aside).
 
+use crate::http::router_tests::Fixture;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
-use tower::ServiceExt;
-
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::http::AppState;
-use crate::secret::{KeyHash, random_token};
-use crate::server::Server;
-use crate::store::{LaunchWrite, NewPlatform, PlatformKey, PlatformStatus};
 
 /// Enough to find a parsing slip; each case is one in-process request.
 const CASES: u32 = 256;
 
-/// An AppState on a fresh database holding one unexpired launch.
-struct Fixture {
-    state: AppState,
-    admin_key: String,
-    api_key: String,
-    ltik: String,
-    _dir: tempfile::TempDir,
-}
-
 impl Fixture {
-    async fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (admin_key, api_key, ltik) = (random_token(24), random_token(24), random_token(24));
-        let config = Config {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            database_url: format!("sqlite://{}", dir.path().join("auth.db").display()),
-            admin_key: Some(KeyHash::of(&admin_key)),
-            api_keys: vec![KeyHash::of(&api_key)],
-            ..Config::default()
-        };
-        let server = Server::bind(config, Clock::System)
-            .await
-            .expect("server binds");
-        let state = server.state().clone();
-        let now = state.clock.now();
-        let platform = state
-            .store
-            .insert_platform(
-                &NewPlatform {
-                    issuer: "https://lms.example.edu".into(),
-                    client_id: "client-1".into(),
-                    name: "LMS".into(),
-                    auth_endpoint: "https://lms.example.edu/auth".into(),
-                    token_endpoint: "https://lms.example.edu/token".into(),
-                    key: PlatformKey::JwkSet("https://lms.example.edu/jwks".into()),
-                    status: PlatformStatus::Active,
-                    allow_new_deployments: false,
-                    product_family: None,
-                    version: None,
-                    scopes: Vec::new(),
-                    deployment_ids: vec!["deployment-1".into()],
-                },
-                now,
-            )
-            .await
-            .expect("platform stored");
-        state
-            .store
-            .record_launch(&LaunchWrite {
-                nonce_hash: "nonce-hash",
-                ltik_hash: &KeyHash::of(&ltik).to_stored(),
-                platform_id: &platform.id,
-                deployment_id: "deployment-1",
-                record_deployment: false,
-                claims: r#"{"sub":"user-1"}"#,
-                service_key: None,
-                now,
-                expires_at: now + 3600,
-            })
-            .await
-            .expect("launch stored");
-        Self {
-            state,
-            admin_key,
-            api_key,
-            ltik,
-            _dir: dir,
-        }
-    }
-
     /// Whether the route let the header through: anything but 401 (a 404 for an unknown
     /// registration id still means the key was accepted).
     async fn authenticates(&self, route: Route, header: &HeaderValue) -> bool {
@@ -97,19 +21,15 @@ impl Fixture {
             .header("authorization", header.clone())
             .body(Body::empty())
             .expect("request");
-        let response = crate::http::app(self.state.clone())
-            .oneshot(request)
-            .await
-            .expect("the router answers");
-        response.status() != StatusCode::UNAUTHORIZED
+        self.send(request).await.status != StatusCode::UNAUTHORIZED
     }
 
     /// The exact header each route accepts.
     fn valid_header(&self, route: Route) -> String {
         match route {
-            Route::Admin => format!("Bearer {}", self.admin_key),
-            Route::AppKey => format!("Bearer {}", self.api_key),
-            Route::Launch => format!("LTIK-AUTH-V2 {}:{}", self.api_key, self.ltik),
+            Route::Admin => self.admin_header(),
+            Route::AppKey => self.app_key_header(),
+            Route::Launch => self.launch_header(),
         }
     }
 }
