@@ -563,3 +563,22 @@ fn raw_mode_version_overrides_a_claim_of_that_name() {
     assert_eq!(raw["ltiVersion"], "1.3.0");
     assert_eq!(raw["sub"], "u1");
 }
+
+/// Each platform fixture, the service key its launch gets, and the whole expected answer.
+const ANSWERS: [(&str, &str, Option<&str>); 3] = [
+    ("canvas", CANVAS, Some("svc-key")),
+    ("moodle", MOODLE, Some("svc-key")),
+    ("spec-example", SPEC, None),
+];
+
+/// The whole answer for each platform fixture, as recorded in `answers/`: any change to the
+/// body an app sees shows up here.
+#[test]
+fn platform_fixtures_give_the_recorded_answers() {
+    for (name, fixture, key) in ANSWERS {
+        let body = idtoken_json(&fixture_claims(fixture), &PLATFORM, key);
+        let path = format!("{}/src/api_shape/answers/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let expected: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(body, expected, "{name}");
+    }
+}
