@@ -125,6 +125,9 @@ claim_table! {
         /// Deep linking settings.
         deep_linking_settings: DEEP_LINKING_SETTINGS =
             "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings",
+        /// LTI 1.1 Basic Outcomes carried in an LTI 1.3 launch (LTI 1.3 Core, migration).
+        basic_outcome: BASIC_OUTCOME =
+            "https://purl.imsglobal.org/spec/lti-bo/claim/basicoutcome",
     }
 }
 
@@ -224,6 +227,19 @@ pub struct ToolPlatform {
     pub product_family_code: Option<String>,
     /// Product version.
     pub version: Option<String>,
+    /// `contactEmail`: how some platforms spell `contact_email`. Read only as a string and
+    /// never refused, as it is not the spec's member.
+    #[serde(rename = "contactEmail", default, deserialize_with = "lenient_string")]
+    pub contact_email_camel: Option<String>,
+}
+
+impl ToolPlatform {
+    /// The contact email under either spelling, the spec's first.
+    pub fn any_contact_email(&self) -> Option<&str> {
+        self.contact_email
+            .as_deref()
+            .or(self.contact_email_camel.as_deref())
+    }
 }
 
 /// The launch presentation claim (LTI Core 1.3 §5.4.4).
@@ -303,6 +319,29 @@ pub struct DeepLinkingSettings {
     pub data: Option<String>,
 }
 
+/// The LTI 1.1 Basic Outcomes claim of a migrated link (LTI 1.3 Core, migration appendix).
+///
+/// Not an LTI 1.3 claim, so it never fails a launch: a value that is not an object counts as
+/// absent, and members that are not strings as missing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BasicOutcome {
+    /// The LTI 1.1 result id (Moodle sends a JSON document as this string).
+    pub lis_result_sourcedid: Option<String>,
+    /// The LTI 1.1 outcome service URL.
+    pub lis_outcome_service_url: Option<String>,
+}
+
+impl BasicOutcome {
+    fn lenient(value: &Value) -> Option<Self> {
+        let object = value.as_object()?;
+        let text = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_owned);
+        Some(Self {
+            lis_result_sourcedid: text("lis_result_sourcedid"),
+            lis_outcome_service_url: text("lis_outcome_service_url"),
+        })
+    }
+}
+
 /// The typed view of a launch payload that met the LTI rules.
 ///
 /// Build it with [`crate::id_token::verify`] (through [`crate::id_token::VerifiedLaunch`]) or,
@@ -331,6 +370,7 @@ pub struct LaunchClaims {
     ags: Option<AgsEndpoint>,
     nrps: Option<NrpsService>,
     deep_linking_settings: Option<DeepLinkingSettings>,
+    basic_outcome: Option<BasicOutcome>,
 }
 
 impl LaunchClaims {
@@ -450,6 +490,9 @@ impl LaunchClaims {
             ags: optional(c.ags, "ags_endpoint")?,
             nrps: optional(c.nrps, "namesroleservice")?,
             deep_linking_settings: typed(deep_linking_settings.as_ref(), "deep_linking_settings")?,
+            basic_outcome: optional::<Value>(c.basic_outcome, "basicoutcome")?
+                .as_ref()
+                .and_then(BasicOutcome::lenient),
         })
     }
 
@@ -563,6 +606,11 @@ impl LaunchClaims {
     pub fn deep_linking_settings(&self) -> Option<&DeepLinkingSettings> {
         self.deep_linking_settings.as_ref()
     }
+
+    /// The LTI 1.1 Basic Outcomes claim, when it is an object.
+    pub fn basic_outcome(&self) -> Option<&BasicOutcome> {
+        self.basic_outcome.as_ref()
+    }
 }
 
 /// Reads an already-parsed claim into its typed shape.
@@ -593,6 +641,14 @@ where
     T: Deserialize<'de>,
 {
     Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A string, or absent for any other JSON value.
+fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
 }
 
 /// Sizes are meant to be pixel counts; anything else (strings like "100%", negatives) is

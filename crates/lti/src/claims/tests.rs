@@ -447,3 +447,38 @@ fn text_with_a_duplicated_claim_is_malformed() {
         Err(LaunchError::Malformed { .. })
     ));
 }
+
+#[test]
+fn basic_outcome_is_read_but_never_refused() {
+    let outcome = json!({"lis_result_sourcedid": "{\"a\":1}", "lis_outcome_service_url": 7});
+    let claims =
+        LaunchClaims::from_raw(&with(resource_link(), uri::BASIC_OUTCOME, outcome)).expect("valid");
+    let read = claims.basic_outcome().expect("an object is read");
+    assert_eq!(read.lis_result_sourcedid.as_deref(), Some("{\"a\":1}"));
+    assert_eq!(read.lis_outcome_service_url, None);
+    for odd in [json!("yes"), json!([1]), json!(null)] {
+        let raw = with(resource_link(), uri::BASIC_OUTCOME, odd);
+        let text = Value::Object(raw.clone()).to_string();
+        for claims in [LaunchClaims::from_raw(&raw), LaunchClaims::from_json(&text)] {
+            assert_eq!(claims.expect("not refused").basic_outcome(), None);
+        }
+    }
+}
+
+#[test]
+fn tool_platform_contact_email_has_two_spellings() {
+    let read = |tool_platform: Value| {
+        let raw = with(resource_link(), uri::TOOL_PLATFORM, tool_platform);
+        let claims = LaunchClaims::from_raw(&raw).expect("valid");
+        claims
+            .tool_platform()
+            .and_then(|tp| tp.any_contact_email().map(str::to_owned))
+    };
+    assert_eq!(read(json!({"contactEmail": "a@b"})).as_deref(), Some("a@b"));
+    assert_eq!(
+        read(json!({"contact_email": "s@b", "contactEmail": "a@b"})).as_deref(),
+        Some("s@b")
+    );
+    // Not the spec's member: another type is ignored, not refused.
+    assert_eq!(read(json!({"contactEmail": 1})), None);
+}

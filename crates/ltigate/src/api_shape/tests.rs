@@ -2,6 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
+use lti::claims::uri;
+
 use super::*;
 
 const CANVAS: &str = include_str!("../../../ltisim/fixtures/canvas.json");
@@ -13,6 +15,24 @@ const PLATFORM: PlatformInfo<'static> = PlatformInfo {
     issuer: "https://lms.example.edu",
     client_id: "client-123",
 };
+
+/// The answer for a payload, read back as `GET /api/idtoken` does: from the payload text, with
+/// the launch's own rules.
+fn idtoken_json(
+    claims: &Map<String, Value>,
+    platform: &PlatformInfo<'_>,
+    service_key: Option<&str>,
+) -> Value {
+    let text = Value::Object(claims.clone()).to_string();
+    let typed = LaunchClaims::from_json(&text).unwrap();
+    serde_json::to_value(idtoken(&typed, platform, service_key)).unwrap()
+}
+
+/// Payloads the launch refuses are never stored, so the read never sees them.
+fn refused_at_launch(claims: &Map<String, Value>) {
+    let text = Value::Object(claims.clone()).to_string();
+    assert!(LaunchClaims::from_json(&text).is_err(), "{text}");
+}
 
 /// The `id_token_claims` of a platform fixture.
 fn fixture_claims(fixture: &str) -> Map<String, Value> {
@@ -347,9 +367,9 @@ fn deep_linking_settings_read_liberally() {
         uri::DEEP_LINKING_SETTINGS.into(),
         json!({
             "deep_link_return_url": "https://lms.example.edu/dl",
-            "accept_types": "ltiResourceLink",
-            "accept_media_types": ["image/png", 7],
-            "accept_multiple": "false",
+            "accept_types": ["ltiResourceLink"],
+            "accept_media_types": "image/png, ,",
+            "accept_multiple": false,
             "title": null
         }),
     );
@@ -363,32 +383,37 @@ fn deep_linking_settings_read_liberally() {
             "acceptMultiple": false
         })
     );
+    // Shapes the launch refuses (CLAIM_INVALID) never reach the read.
+    for (member, odd) in [
+        ("accept_types", json!("ltiResourceLink")),
+        ("accept_media_types", json!(["image/png", 7])),
+        ("accept_multiple", json!("false")),
+    ] {
+        let mut claims = deep_linking_request();
+        claims[uri::DEEP_LINKING_SETTINGS][member] = odd;
+        refused_at_launch(&claims);
+    }
 }
 
 #[test]
 fn deep_linking_unavailable_without_return_url_or_request() {
+    // A request without a return URL is refused at the launch (DEEP_LINKING_SETTINGS_MISSING).
     let mut no_url = deep_linking_request();
     no_url.insert(
         uri::DEEP_LINKING_SETTINGS.into(),
         json!({"accept_types": ["link"]}),
     );
-    assert_eq!(
-        idtoken_json(&no_url, &PLATFORM, None)["services"]["deepLinking"],
-        json!({"available": false})
-    );
+    refused_at_launch(&no_url);
+    let mut null_settings = deep_linking_request();
+    null_settings.insert(uri::DEEP_LINKING_SETTINGS.into(), Value::Null);
+    refused_at_launch(&null_settings);
 
     // Settings on a resource link launch cannot be answered.
     let mut wrong_type = deep_linking_request();
     wrong_type.insert(uri::MESSAGE_TYPE.into(), json!("LtiResourceLinkRequest"));
+    wrong_type.insert(uri::RESOURCE_LINK.into(), json!({"id": "rl1"}));
     assert_eq!(
         idtoken_json(&wrong_type, &PLATFORM, None)["services"]["deepLinking"],
-        json!({"available": false})
-    );
-
-    let mut null_settings = deep_linking_request();
-    null_settings.insert(uri::DEEP_LINKING_SETTINGS.into(), Value::Null);
-    assert_eq!(
-        idtoken_json(&null_settings, &PLATFORM, None)["services"]["deepLinking"],
         json!({"available": false})
     );
 }
@@ -405,9 +430,9 @@ fn anonymous_launch_has_no_user_id() {
     assert_eq!(keys(&body["user"]), ["roles"]);
     assert_eq!(body["user"]["roles"].as_array().unwrap().len(), 3);
 
+    // An empty id is not an id: the launch refuses it (LTI Core 1.3 §5.3.6).
     claims.insert("sub".into(), json!(""));
-    let body = idtoken_json(&claims, &PLATFORM, None);
-    assert!(body["user"].get("id").is_none());
+    refused_at_launch(&claims);
 }
 
 #[test]
@@ -415,7 +440,11 @@ fn empty_or_missing_roles_give_an_empty_list() {
     let body = idtoken_json(&minimal(), &PLATFORM, None);
     assert_eq!(body["user"]["roles"], json!([]));
 
+    // Roles are required in a resource link launch, optional in a deep linking request.
     let mut claims = minimal();
+    claims.remove(uri::ROLES);
+    refused_at_launch(&claims);
+    let mut claims = deep_linking_request();
     claims.remove(uri::ROLES);
     let body = idtoken_json(&claims, &PLATFORM, None);
     assert_eq!(body["user"]["roles"], json!([]));
@@ -457,12 +486,70 @@ fn minimal_launch_has_required_sections_only() {
     );
 }
 
+/// What the launch accepts in optional places, however odd, reads, and never as `null`.
 #[test]
 fn odd_types_are_dropped_or_coerced_never_null() {
     let mut claims = fixture_claims(CANVAS);
-    let odd = [
-        ("sub", json!(42)),
+    let accepted = [
         ("name", json!(null)),
+        (uri::LIS, json!(null)),
+        (uri::NRPS, json!(null)),
+        (uri::BASIC_OUTCOME, json!("yes")),
+        (uri::CUSTOM, json!({"n": 3, "nested": {"a": [1]}})),
+        (
+            uri::CONTEXT,
+            json!({"id": "99", "title": null, "type": null}),
+        ),
+        (
+            uri::LAUNCH_PRESENTATION,
+            json!({"document_target": "iframe", "width": "600", "height": "100%", "locale": null}),
+        ),
+        (
+            uri::TOOL_PLATFORM,
+            json!({"guid": "g", "contactEmail": 5, "extra": [1]}),
+        ),
+        (uri::AGS_ENDPOINT, json!({"lineitem": null, "scope": null})),
+        ("https://lms.example/odd", json!([1, null, {"a": "b"}])),
+    ];
+    for (claim, value) in accepted {
+        claims.insert(claim.into(), value);
+    }
+    let body = idtoken_json(&claims, &PLATFORM, None);
+    assert_no_nulls(&body, "$");
+    assert!(body["user"].get("name").is_none());
+    assert_eq!(
+        body["platform"],
+        json!({
+            "id": "pl_0c41aa08",
+            "url": "https://lms.example.edu",
+            "clientId": "client-123",
+            "deploymentId": "7:d3a2504bba5184799a38f141e8df2335cfa8206d",
+            "guid": "g"
+        })
+    );
+    assert_eq!(body["launch"]["context"], json!({"id": "99", "type": []}));
+    assert_eq!(
+        body["launch"]["custom"],
+        json!({"n": 3, "nested": {"a": [1]}})
+    );
+    // Sizes are numbers: a numeric string is read as one, anything else dropped.
+    assert_eq!(
+        body["launch"]["presentation"],
+        json!({"document_target": "iframe", "documentTarget": "iframe", "width": 600})
+    );
+    assert_eq!(
+        body["services"],
+        json!({
+            "outcomes": {"available": false},
+            "deepLinking": {"available": false},
+            "assignmentAndGrades": {"available": true},
+            "namesAndRoles": {"available": false}
+        })
+    );
+
+    // Shapes the launch refuses (CLAIM_INVALID or a missing claim) are never stored.
+    let refused = [
+        ("sub", json!(42)),
         ("email", json!(["a@b"])),
         ("given_name", json!({"x": 1})),
         ("family_name", json!(true)),
@@ -470,74 +557,32 @@ fn odd_types_are_dropped_or_coerced_never_null() {
             uri::ROLES,
             json!([
                 "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
-                5,
-                null
+                5
             ]),
         ),
         (uri::ROLE_SCOPE_MENTOR, json!("m1")),
         (uri::DEPLOYMENT_ID, json!(null)),
         (uri::TOOL_PLATFORM, json!("canvas")),
-        (
-            uri::CONTEXT,
-            json!({"id": 99, "title": null, "type": "CourseSection"}),
-        ),
+        (uri::CONTEXT, json!({"id": 99})),
         (uri::RESOURCE_LINK, json!([1, 2])),
         (uri::CUSTOM, json!("a=b")),
-        (
-            uri::LAUNCH_PRESENTATION,
-            json!({"document_target": 1, "width": "600", "height": {"px": 1}, "locale": null}),
-        ),
-        (uri::LIS, json!(null)),
-        (uri::AGS_ENDPOINT, json!({"lineitem": null, "scope": "x"})),
-        (uri::NRPS, json!(null)),
-        (BASIC_OUTCOME, json!("yes")),
+        (uri::LAUNCH_PRESENTATION, json!({"document_target": 1})),
+        (uri::AGS_ENDPOINT, json!({"scope": "x"})),
         (uri::MESSAGE_TYPE, json!(7)),
         (uri::TARGET_LINK_URI, json!(null)),
     ];
-    for (claim, value) in odd {
+    for (claim, value) in refused {
+        let mut claims = fixture_claims(CANVAS);
         claims.insert(claim.into(), value);
+        refused_at_launch(&claims);
     }
-    let body = idtoken_json(&claims, &PLATFORM, None);
-    assert_no_nulls(&body, "$");
-    assert_eq!(
-        body["user"],
-        json!({
-            "id": "42",
-            "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
-            "roleScopeMentor": ["m1"]
-        })
-    );
-    assert_eq!(
-        body["platform"],
-        json!({"id": "pl_0c41aa08", "url": "https://lms.example.edu", "clientId": "client-123"})
-    );
-    assert_eq!(
-        body["launch"],
-        json!({
-            "type": "7",
-            "context": {"id": "99", "type": ["CourseSection"]},
-            "custom": {},
-            "presentation": {"document_target": "1", "documentTarget": "1", "width": "600"}
-        })
-    );
-    assert_eq!(
-        body["services"],
-        json!({
-            "outcomes": {"available": false},
-            "deepLinking": {"available": false},
-            "assignmentAndGrades": {"available": true, "scopes": ["x"]},
-            "namesAndRoles": {"available": false}
-        })
-    );
 }
 
 #[test]
 fn empty_payload_does_not_panic() {
-    let body = idtoken_json(&Map::new(), &PLATFORM, Some("k"));
-    assert_no_nulls(&body, "$");
-    assert_eq!(body["user"], json!({"roles": []}));
-    assert_eq!(keys(&body["launch"]), ["custom", "presentation"]);
-    assert_eq!(body["services"]["serviceKey"], "k");
+    // Not a launch: refused, never stored, so `/api/idtoken` never reads it.
+    refused_at_launch(&Map::new());
+    assert!(LaunchClaims::from_json("").is_err());
 }
 
 #[test]
@@ -562,4 +607,27 @@ fn raw_mode_version_overrides_a_claim_of_that_name() {
     let raw = raw_idtoken_json(&claims);
     assert_eq!(raw["ltiVersion"], "1.3.0");
     assert_eq!(raw["sub"], "u1");
+}
+
+/// Each platform fixture, the service key its launch gets, and the whole expected answer.
+const ANSWERS: [(&str, &str, Option<&str>); 3] = [
+    ("canvas", CANVAS, Some("svc-key")),
+    ("moodle", MOODLE, Some("svc-key")),
+    ("spec-example", SPEC, None),
+];
+
+/// The whole answer for each platform fixture, as recorded in `answers/`: any change to the
+/// body an app sees shows up here.
+#[test]
+fn platform_fixtures_give_the_recorded_answers() {
+    for (name, fixture, key) in ANSWERS {
+        let body = idtoken_json(&fixture_claims(fixture), &PLATFORM, key);
+        let path = format!(
+            "{}/src/api_shape/answers/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(body, expected, "{name}");
+    }
 }

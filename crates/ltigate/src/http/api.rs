@@ -2,6 +2,7 @@
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -11,12 +12,14 @@ use super::AppState;
 use super::auth::authorization;
 use super::error::ApiError;
 use super::extract::ApiQuery;
-use crate::api_shape::{PlatformInfo, idtoken_json, raw_idtoken_json};
+use lti::claims::LaunchClaims;
+
+use crate::api_shape::{PlatformInfo, idtoken, raw_idtoken_json};
 use crate::secret::KeyHash;
 use crate::store::{Platform, PlatformStatus, StoredLaunch};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/idtoken", get(idtoken))
+    Router::new().route("/api/idtoken", get(idtoken_route))
 }
 
 /// A launch the request proved it may read: `Authorization: LTIK-AUTH-V2 <API_KEY>:<LTIK>`.
@@ -75,28 +78,29 @@ struct IdtokenQuery {
 }
 
 /// `GET /api/idtoken`: the launch in LTIAAS's shape, or the raw claims with `?raw=true`.
-async fn idtoken(
+async fn idtoken_route(
     State(_): State<AppState>,
     auth: LaunchAuth,
     ApiQuery(query): ApiQuery<IdtokenQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let claims: Map<String, Value> =
-        serde_json::from_str(&auth.launch.claims).map_err(|e| ApiError::internal(&e))?;
+) -> Result<Response, ApiError> {
     let raw = query
         .raw
         .as_deref()
         .is_some_and(|r| r.eq_ignore_ascii_case("true") || r == "1");
     if raw {
-        return Ok(Json(raw_idtoken_json(&claims)));
+        let claims: Map<String, Value> =
+            serde_json::from_str(&auth.launch.claims).map_err(|e| ApiError::internal(&e))?;
+        return Ok(Json(raw_idtoken_json(&claims)).into_response());
     }
+    // The stored payload is the one the launch verified, re-read with the launch's own rules:
+    // only the claims the answer needs are parsed.
+    let claims =
+        LaunchClaims::from_json(&auth.launch.claims).map_err(|e| ApiError::internal(&e))?;
     let platform = PlatformInfo {
         id: &auth.platform.id,
         issuer: &auth.platform.issuer,
         client_id: &auth.platform.client_id,
     };
-    Ok(Json(idtoken_json(
-        &claims,
-        &platform,
-        auth.launch.service_key.as_deref(),
-    )))
+    let body = idtoken(&claims, &platform, auth.launch.service_key.as_deref());
+    Ok(Json(body).into_response())
 }
