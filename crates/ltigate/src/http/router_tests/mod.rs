@@ -23,6 +23,17 @@ use crate::secret::{KeyHash, Random, random_token};
 use crate::server::Server;
 use crate::store::{LaunchWrite, NewPlatform, PlatformKey, PlatformStatus};
 
+
+/// The stored launch: the least a resource link launch carries (the API reads stored claims
+/// with the launch's own rules).
+const LAUNCH_CLAIMS: &str = r#"{"sub": "user-1",
+    "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+    "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+    "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "deployment-1",
+    "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": "https://app.example.com/launch",
+    "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1"},
+    "https://purl.imsglobal.org/spec/lti/claim/roles": []}"#;
+
 /// The seed of the fixture's token source, so tests can replay what it draws.
 pub(crate) const SEED: u64 = 8;
 /// The fixture's manual clock starts here.
@@ -88,7 +99,7 @@ impl Fixture {
                 platform_id: &platform.id,
                 deployment_id: "deployment-1",
                 record_deployment: false,
-                claims: r#"{"sub":"user-1"}"#,
+                claims: LAUNCH_CLAIMS,
                 service_key: None,
                 now,
                 expires_at: now + 3600,
