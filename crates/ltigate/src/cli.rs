@@ -267,7 +267,7 @@ async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(),
                 allow_new_deployments: None,
             };
             let new = platform_input::new_platform(fields, config.allow_insecure_http)
-                .map_err(|e| format!("{} ({})", e.message, e.code))?;
+                .map_err(|e| format!("{e} ({})", e.code()))?;
             let platform = store
                 .insert_platform(&new, clock.now())
                 .await

@@ -7,6 +7,7 @@
 
 pub mod api_shape;
 pub mod clock;
+pub mod code;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;

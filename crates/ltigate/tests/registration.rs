@@ -500,7 +500,7 @@ async fn bad_configurations_and_platform_errors_are_refused_and_store_nothing() 
     sim.set_configuration_failure(Failure::NotJson);
     refuse("NOT_JSON").await;
     sim.set_configuration_failure(Failure::Oversized(400 * 1024));
-    refuse("BODY_TOO_LARGE").await;
+    refuse("RESPONSE_TOO_LARGE").await;
     let started = std::time::Instant::now();
     sim.set_configuration_failure(Failure::Slow(Duration::from_secs(5)));
     refuse("FETCH_TIMEOUT").await;
@@ -528,7 +528,7 @@ async fn bad_configurations_and_platform_errors_are_refused_and_store_nothing() 
     sim.set_registration_failure(Failure::NotJson);
     refuse("NOT_JSON").await;
     sim.set_registration_failure(Failure::Oversized(400 * 1024));
-    refuse("BODY_TOO_LARGE").await;
+    refuse("RESPONSE_TOO_LARGE").await;
 
     let missing = gate
         .client
@@ -581,7 +581,7 @@ async fn private_addresses_are_refused_before_connecting() {
         )
         .await
         .unwrap_err();
-    assert_eq!(refused.code, "PRIVATE_ADDRESS");
+    assert_eq!(refused.code(), "PRIVATE_ADDRESS");
     let loopback_by_name = strict
         .fetch_configuration(
             &format!("http://lms.test:{sim_port}/.well-known/openid-configuration"),
@@ -589,7 +589,7 @@ async fn private_addresses_are_refused_before_connecting() {
         )
         .await
         .unwrap_err();
-    assert_eq!(loopback_by_name.code, "PRIVATE_ADDRESS");
+    assert_eq!(loopback_by_name.code(), "PRIVATE_ADDRESS");
 
     // The simulator's host is trusted; it redirects to a private address, which is refused.
     let mut trusting = OutboundPolicy::from_config(&config);
@@ -601,7 +601,7 @@ async fn private_addresses_are_refused_before_connecting() {
         .fetch_configuration(&sim.openid_configuration_url(), None)
         .await
         .unwrap_err();
-    assert_eq!(redirected.code, "PRIVATE_ADDRESS");
+    assert_eq!(redirected.code(), "PRIVATE_ADDRESS");
     assert!(
         store
             .platforms(&Default::default())

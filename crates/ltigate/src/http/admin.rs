@@ -12,6 +12,7 @@ use super::AppState;
 use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
+use crate::code::Code;
 use crate::platform_input::{self, PlatformFields};
 use crate::store::{Platform, PlatformChange, PlatformFilter, PlatformStatus, PlatformUpdate};
 
@@ -138,8 +139,8 @@ async fn list(
     let status = match query.status.as_deref() {
         None => None,
         Some(s) => Some(PlatformStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(
-                "INVALID_PARAMETER",
+            ApiError::described(
+                Code::InvalidParameter,
                 "status must be one of active, pending, inactive.",
             )
         })?),
@@ -293,12 +294,12 @@ async fn reject_change(
 }
 
 fn no_change() -> ApiError {
-    ApiError::not_found(
-        "NO_PENDING_CHANGE",
+    ApiError::described(
+        Code::NoPendingChange,
         "This platform has no re-registration waiting for approval.",
     )
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("PLATFORM_NOT_FOUND", "No platform has this id.")
+    ApiError::described(Code::PlatformNotFound, "No platform has this id.")
 }
