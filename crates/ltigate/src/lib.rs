@@ -16,6 +16,7 @@ pub mod keys;
 pub mod launch;
 pub mod outbound;
 pub mod platform_input;
+pub mod platforms;
 pub mod registration;
 pub mod secret;
 pub mod server;

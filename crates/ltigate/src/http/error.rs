@@ -15,6 +15,7 @@ use crate::code::Code;
 pub use crate::code::DisplayChain;
 use crate::keys::KeyError;
 use crate::platform_input::InvalidInput;
+use crate::platforms::PlatformsError;
 use crate::registration::RegistrationFailure;
 use crate::store::StoreError;
 
@@ -127,6 +128,17 @@ impl From<RegistrationFailure> for ApiError {
         match e.code() {
             Code::InternalError => Self::refused(Code::InternalError, detail),
             code => Self::described(code, detail.clone()).with_detail(detail),
+        }
+    }
+}
+
+impl From<PlatformsError> for ApiError {
+    fn from(e: PlatformsError) -> Self {
+        match e {
+            PlatformsError::Invalid(e) => e.into(),
+            PlatformsError::NotFound => Self::described(e.code(), "No platform has this id."),
+            PlatformsError::Store(_) | PlatformsError::Keys(_) => Self::internal(&e),
+            PlatformsError::NoPendingChange | PlatformsError::Exists => Self::new(e.code()),
         }
     }
 }
