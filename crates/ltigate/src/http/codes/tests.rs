@@ -159,3 +159,37 @@ fn sentences_carry_no_configuration_key_names() {
         }
     }
 }
+
+#[test]
+fn internal_errors_are_500_on_pages_and_in_the_api() {
+    use axum::response::IntoResponse;
+
+    let page = super::super::pages::refusal_page("t", Code::InternalError, "internal", "cause");
+    assert_eq!(page.status().as_u16(), 500);
+    let cause = std::io::Error::other("disk full");
+    let api = super::super::error::ApiError::internal(&cause).into_response();
+    assert_eq!(api.status().as_u16(), 500);
+}
+
+/// Services return domain errors; only `http` knows statuses, axum and the renderers.
+#[test]
+fn services_do_not_know_http() {
+    let services = [
+        ("launch/mod.rs", include_str!("../../launch/mod.rs")),
+        ("launch/failure.rs", include_str!("../../launch/failure.rs")),
+        ("launch/state.rs", include_str!("../../launch/state.rs")),
+        (
+            "launch/platform_keys.rs",
+            include_str!("../../launch/platform_keys.rs"),
+        ),
+        ("registration.rs", include_str!("../../registration.rs")),
+        ("platform_input.rs", include_str!("../../platform_input.rs")),
+        ("platforms.rs", include_str!("../../platforms.rs")),
+        ("keys.rs", include_str!("../../keys.rs")),
+    ];
+    for (file, source) in services {
+        for forbidden in ["crate::http", "axum", "StatusCode"] {
+            assert!(!source.contains(forbidden), "{file} uses {forbidden}");
+        }
+    }
+}
