@@ -774,6 +774,53 @@ async fn pending_platforms_expire() {
 
 /// A re-registration never replaces a change that already waits for an admin: the first
 /// stays, the second is refused and stores nothing.
+/// The list reads every waiting change at once: each must land on its own platform.
+#[tokio::test]
+async fn the_platform_list_shows_each_waiting_change_on_its_platform() {
+    let sim = Simulator::start_with(Profile::Canvas).await.unwrap();
+    let gate = gate(|c| c.registration.auto_activate = true).await;
+    let mut changed = vec![live_platform_next_in_line(&gate, &sim).await];
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    // A second live platform on the client id after the newest one, then its re-registration.
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    let newest = platforms(&gate)
+        .await
+        .iter()
+        .map(|p| p["clientId"].as_str().unwrap().parse::<u64>().unwrap())
+        .max()
+        .unwrap();
+    let second = gate
+        .admin_json(
+            Method::POST,
+            "/admin/platforms",
+            Some(&json!({
+                "url": sim.issuer(),
+                "clientId": (newest + 1).to_string(),
+                "name": "Second live Canvas",
+                "authenticationEndpoint": "https://live2.example.edu/auth",
+                "accesstokenEndpoint": "https://live2.example.edu/token",
+                "authConfig": {"method": "JWK_SET", "key": "https://live2.example.edu/jwks"},
+            })),
+        )
+        .await;
+    changed.push(second["id"].as_str().unwrap().to_owned());
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    let listed = platforms(&gate).await;
+    assert_eq!(listed.len(), 4);
+    for platform in &listed {
+        let id = platform["id"].as_str().unwrap();
+        let one: Value = gate
+            .admin_json(Method::GET, &format!("/admin/platforms/{id}"), None)
+            .await;
+        assert_eq!(platform["pendingChange"], one["pendingChange"], "{id}");
+        assert_eq!(
+            platform.get("pendingChange").is_some(),
+            changed.iter().any(|c| c == id),
+            "{id}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_second_re_registration_leaves_the_first_pending_change_intact() {
     let sim = Simulator::start_with(Profile::Canvas).await.unwrap();
