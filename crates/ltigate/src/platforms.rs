@@ -1,5 +1,5 @@
-//! The admin's platform service: what the admin API (and nothing else about HTTP) asks of
-//! the store and the key ring, with domain errors that `http` maps to answers.
+//! The administrator's platform service, used by the admin API and the CLI: what they ask
+//! of the store and the key ring, with domain errors that `http` maps to answers.
 
 use crate::clock::Clock;
 use crate::code::Code;
@@ -50,12 +50,11 @@ impl From<StoreError> for PlatformsError {
     }
 }
 
-/// A platform as the admin sees it: with its waiting change and the tool's public key.
+/// A platform as the admin sees it: with its waiting change.
 #[derive(Debug)]
 pub struct PlatformRecord {
     pub platform: Platform,
     pub change: Option<PlatformChange>,
-    pub public_key: String,
 }
 
 /// Platform management for administrators. Cheap to clone.
@@ -79,13 +78,11 @@ impl Platforms {
     ) -> Result<Vec<PlatformRecord>, PlatformsError> {
         let platforms = self.store.platforms(filter).await?;
         let mut changes = self.store.platform_changes().await?;
-        let public_key = self.keys.signing_key().await?.public_pem;
         Ok(platforms
             .into_iter()
             .map(|platform| PlatformRecord {
                 change: changes.remove(&platform.id),
                 platform,
-                public_key: public_key.clone(),
             })
             .collect())
     }
@@ -101,7 +98,7 @@ impl Platforms {
 
     pub async fn create(&self, new: &NewPlatform) -> Result<PlatformRecord, PlatformsError> {
         let platform = self.store.insert_platform(new, self.clock.now()).await?;
-        tracing::info!(platform = %platform.id, "platform registered through the admin API");
+        tracing::info!(platform = %platform.id, "platform registered");
         self.record(platform).await
     }
 
@@ -162,13 +159,13 @@ impl Platforms {
         self.get(id).await
     }
 
+    /// The tool's current public key (PEM), which the admin's platform view carries.
+    pub async fn public_key(&self) -> Result<String, PlatformsError> {
+        Ok(self.keys.signing_key().await?.public_pem)
+    }
+
     async fn record(&self, platform: Platform) -> Result<PlatformRecord, PlatformsError> {
-        let public_key = self.keys.signing_key().await?.public_pem;
         let change = self.store.platform_change(&platform.id).await?;
-        Ok(PlatformRecord {
-            platform,
-            change,
-            public_key,
-        })
+        Ok(PlatformRecord { platform, change })
     }
 }

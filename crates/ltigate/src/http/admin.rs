@@ -94,13 +94,12 @@ struct AuthConfigView {
     key: String,
 }
 
-impl From<PlatformRecord> for PlatformView {
-    fn from(r: PlatformRecord) -> Self {
-        Self::new(r.platform, &r.public_key, r.change)
-    }
-}
-
 impl PlatformView {
+    /// The view of a record from the platforms service.
+    pub fn of(r: PlatformRecord, public_key: &str) -> Self {
+        Self::new(r.platform, public_key, r.change)
+    }
+
     pub fn new(p: Platform, public_key: &str, change: Option<PlatformChange>) -> Self {
         Self {
             auth_config: AuthConfigView {
@@ -158,12 +157,11 @@ async fn list(
         client_id: query.client_id,
         status,
     };
-    let views: Vec<PlatformView> = state
-        .platforms
-        .list(&filter)
-        .await?
+    let records = state.platforms.list(&filter).await?;
+    let public_key = state.platforms.public_key().await?;
+    let views: Vec<PlatformView> = records
         .into_iter()
-        .map(PlatformView::from)
+        .map(|r| PlatformView::of(r, &public_key))
         .collect();
     Ok(Json(serde_json::json!({ "platforms": views })))
 }
@@ -175,7 +173,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<PlatformView>), ApiError> {
     let new = platform_input::new_platform(body, state.config.allow_insecure_http)?;
     let record = state.platforms.create(&new).await?;
-    Ok((StatusCode::CREATED, Json(record.into())))
+    Ok((StatusCode::CREATED, view(&state, record).await?))
 }
 
 async fn show(
@@ -183,7 +181,7 @@ async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PlatformView>, ApiError> {
-    Ok(Json(state.platforms.get(&id).await?.into()))
+    view(&state, state.platforms.get(&id).await?).await
 }
 
 /// PUT: the body is a whole platform, as for POST.
@@ -195,7 +193,7 @@ async fn replace(
 ) -> Result<Json<PlatformView>, ApiError> {
     let full = platform_input::new_platform(body, state.config.allow_insecure_http)?;
     let update = platform_input::full_update(full);
-    Ok(Json(state.platforms.update(&id, &update).await?.into()))
+    view(&state, state.platforms.update(&id, &update).await?).await
 }
 
 /// PATCH: only the fields present change.
@@ -206,7 +204,7 @@ async fn modify(
     ApiJson(body): ApiJson<PlatformFields>,
 ) -> Result<Json<PlatformView>, ApiError> {
     let update = platform_input::partial_update(body, state.config.allow_insecure_http)?;
-    Ok(Json(state.platforms.update(&id, &update).await?.into()))
+    view(&state, state.platforms.update(&id, &update).await?).await
 }
 
 async fn activate(
@@ -218,7 +216,7 @@ async fn activate(
         .platforms
         .set_status(&id, PlatformStatus::Active)
         .await?;
-    Ok(Json(record.into()))
+    view(&state, record).await
 }
 
 async fn deactivate(
@@ -230,7 +228,7 @@ async fn deactivate(
         .platforms
         .set_status(&id, PlatformStatus::Inactive)
         .await?;
-    Ok(Json(record.into()))
+    view(&state, record).await
 }
 
 async fn remove(
@@ -248,7 +246,7 @@ async fn approve_change(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PlatformView>, ApiError> {
-    Ok(Json(state.platforms.approve_change(&id).await?.into()))
+    view(&state, state.platforms.approve_change(&id).await?).await
 }
 
 /// Drops the endpoints a re-registration proposed; the platform stays as it is.
@@ -257,5 +255,11 @@ async fn reject_change(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PlatformView>, ApiError> {
-    Ok(Json(state.platforms.reject_change(&id).await?.into()))
+    view(&state, state.platforms.reject_change(&id).await?).await
+}
+
+/// The platform as the admin API answers it, with the tool's current public key.
+async fn view(state: &AppState, record: PlatformRecord) -> Result<Json<PlatformView>, ApiError> {
+    let public_key = state.platforms.public_key().await?;
+    Ok(Json(PlatformView::of(record, &public_key)))
 }
