@@ -13,10 +13,11 @@ use ltigate::demo::{self, DemoError, DemoOptions};
 use ltigate::http::admin::PlatformView;
 use ltigate::keys::{self, KeyRing, key_states};
 use ltigate::platform_input::{self, AuthConfig, PlatformFields};
+use ltigate::platforms::{Platforms, PlatformsError};
 #[cfg(feature = "demo")]
 use ltigate::server::StartError;
 use ltigate::server::{self, Server};
-use ltigate::store::{PlatformFilter, PlatformStatus, PlatformUpdate, Store};
+use ltigate::store::{PlatformFilter, PlatformStatus, Store};
 
 use super::Command;
 
@@ -212,35 +213,12 @@ async fn keys_command(config: &Config, cmd: KeysCommand) -> Result<(), String> {
 async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(), String> {
     let store = open_store(config).await?;
     let clock = Clock::System;
-    let show = |platform: ltigate::store::Platform| async {
-        let ring = KeyRing::new(store.clone(), clock.clone(), &config.keys);
-        let public_key = ring
-            .signing_key()
-            .await
-            .map(|k| k.public_pem)
-            .unwrap_or_default();
-        let change = store
-            .platform_change(&platform.id)
-            .await
-            .map_err(|e| e.to_string())?;
-        let view = PlatformView::new(platform, &public_key, change);
-        serde_json::to_string_pretty(&view).map_err(|e| e.to_string())
-    };
-    let set_status = |id: String, status| {
-        let store = store.clone();
-        let now = clock.now();
-        async move {
-            let update = PlatformUpdate {
-                status: Some(status),
-                ..Default::default()
-            };
-            store
-                .update_platform(&id, &update, now)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no platform with id {id}"))
-        }
-    };
+    let platforms = Platforms::new(
+        store.clone(),
+        KeyRing::new(store.clone(), clock.clone(), &config.keys),
+        clock.clone(),
+    );
+    let failed = |e: PlatformsError| format!("{e} ({})", e.code());
     match cmd {
         PlatformsCommand::Add(add) => {
             let key = match (add.jwks_url, add.rsa_key_file) {
@@ -267,12 +245,9 @@ async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(),
                 allow_new_deployments: None,
             };
             let new = platform_input::new_platform(fields, config.allow_insecure_http)
-                .map_err(|e| format!("{} ({})", e.message, e.code))?;
-            let platform = store
-                .insert_platform(&new, clock.now())
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("{}", platform.id);
+                .map_err(|e| format!("{e} ({})", e.code()))?;
+            let record = platforms.create(&new).await.map_err(failed)?;
+            println!("{}", record.platform.id);
         }
         PlatformsCommand::List { status } => {
             let status = status
@@ -295,29 +270,29 @@ async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(),
             }
         }
         PlatformsCommand::Show { id } => {
-            let platform = store
-                .platform(&id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no platform with id {id}"))?;
-            println!("{}", show(platform).await?);
+            let record = platforms.get(&id).await.map_err(failed)?;
+            // A database no server has used yet has no signing key: show the platform anyway.
+            let public_key = platforms.public_key().await.unwrap_or_default();
+            let view = PlatformView::of(record, &public_key);
+            let json = serde_json::to_string_pretty(&view).map_err(|e| e.to_string())?;
+            println!("{json}");
         }
         PlatformsCommand::Activate { id } => {
-            let p = set_status(id, PlatformStatus::Active).await?;
-            println!("platform {} is active", p.id);
+            let r = platforms
+                .set_status(&id, PlatformStatus::Active)
+                .await
+                .map_err(failed)?;
+            println!("platform {} is active", r.platform.id);
         }
         PlatformsCommand::Deactivate { id } => {
-            let p = set_status(id, PlatformStatus::Inactive).await?;
-            println!("platform {} is inactive", p.id);
+            let r = platforms
+                .set_status(&id, PlatformStatus::Inactive)
+                .await
+                .map_err(failed)?;
+            println!("platform {} is inactive", r.platform.id);
         }
         PlatformsCommand::Remove { id } => {
-            if !store
-                .delete_platform(&id)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("no platform with id {id}"));
-            }
+            platforms.delete(&id).await.map_err(failed)?;
             println!("platform {id} removed");
         }
     }

@@ -164,7 +164,7 @@ impl Demo {
             allow_new_deployments: None,
         };
         let platform = platform_input::new_platform(fields, true)
-            .map_err(|e| DemoError::Register(format!("{} ({})", e.message, e.code)))?;
+            .map_err(|e| DemoError::Register(format!("{e} ({})", e.code())))?;
         state
             .store
             .insert_platform(&platform, state.clock.now())

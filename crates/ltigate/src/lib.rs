@@ -7,6 +7,7 @@
 
 pub mod api_shape;
 pub mod clock;
+pub mod code;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
@@ -15,6 +16,7 @@ pub mod keys;
 pub mod launch;
 pub mod outbound;
 pub mod platform_input;
+pub mod platforms;
 pub mod registration;
 pub mod secret;
 pub mod server;

@@ -48,6 +48,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
 use url::{Host, Url};
 
+use crate::code::Code;
 use crate::config::Config;
 
 /// Longest URL accepted.
@@ -189,17 +190,17 @@ pub enum FetchError {
 
 impl FetchError {
     /// A stable code for pages, logs and tests.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Refused(_) => "URL_REFUSED",
-            Self::PrivateAddress { .. } => "PRIVATE_ADDRESS",
-            Self::Timeout => "FETCH_TIMEOUT",
-            Self::TooLarge(_) => "BODY_TOO_LARGE",
-            Self::NotJson(_) => "NOT_JSON",
-            Self::TooManyRedirects(_) => "TOO_MANY_REDIRECTS",
-            Self::Status(_) => "HTTP_STATUS",
-            Self::Transport(_) => "FETCH_FAILED",
-            Self::Client(_) => "HTTP_CLIENT",
+            Self::Refused(_) => Code::UrlRefused,
+            Self::PrivateAddress { .. } => Code::PrivateAddress,
+            Self::Timeout => Code::FetchTimeout,
+            Self::TooLarge(_) => Code::ResponseTooLarge,
+            Self::NotJson(_) => Code::NotJson,
+            Self::TooManyRedirects(_) => Code::TooManyRedirects,
+            Self::Status(_) => Code::HttpStatus,
+            Self::Transport(_) => Code::FetchFailed,
+            Self::Client(_) => Code::HttpClient,
         }
     }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
+use crate::code::Code;
 use crate::store::{NewPlatform, PlatformKey, PlatformStatus, PlatformUpdate};
 
 const MAX_ID_LEN: usize = 255;
@@ -40,18 +41,32 @@ pub struct AuthConfig {
     pub key: Value,
 }
 
-/// A rejected input: a stable code and a message naming the field.
+/// A rejected input; the message names the field (it is shown to the administrator).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct InvalidInput {
-    pub code: &'static str,
-    pub message: String,
+#[non_exhaustive]
+pub enum InvalidInput {
+    #[error("{0}")]
+    MissingField(String),
+    #[error("{0}")]
+    InvalidUrl(String),
+    #[error("{0}")]
+    InsecureUrl(String),
+    #[error("{0}")]
+    InvalidField(String),
+    #[error("{0}")]
+    InvalidAuthConfig(String),
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> InvalidInput {
-    InvalidInput {
-        code,
-        message: message.into(),
+impl InvalidInput {
+    /// The stable code of the refusal.
+    pub fn code(&self) -> Code {
+        match self {
+            Self::MissingField(_) => Code::MissingField,
+            Self::InvalidUrl(_) => Code::InvalidUrl,
+            Self::InsecureUrl(_) => Code::InsecureUrl,
+            Self::InvalidField(_) => Code::InvalidField,
+            Self::InvalidAuthConfig(_) => Code::InvalidAuthConfig,
+        }
     }
 }
 
@@ -59,11 +74,11 @@ fn invalid(code: &'static str, message: impl Into<String>) -> InvalidInput {
 /// `allowNewDeployments` means "record new deployments" only when no deployment ids are given.
 pub fn new_platform(fields: PlatformFields, allow_http: bool) -> Result<NewPlatform, InvalidInput> {
     let required = |value: Option<String>, field: &str| {
-        value.ok_or_else(|| invalid("MISSING_FIELD", format!("`{field}` is required.")))
+        value.ok_or_else(|| InvalidInput::MissingField(format!("`{field}` is required.")))
     };
     let auth_config = fields
         .auth_config
-        .ok_or_else(|| invalid("MISSING_FIELD", "`authConfig` is required."))?;
+        .ok_or_else(|| InvalidInput::MissingField("`authConfig` is required.".into()))?;
     let deployment_ids = deployment_ids(fields.deployment_ids.unwrap_or_default())?;
     Ok(NewPlatform {
         issuer: issuer(required(fields.url, "url")?, allow_http)?,
@@ -147,33 +162,28 @@ fn status(active: bool) -> PlatformStatus {
 /// An http(s) URL; plain http only when allowed (local development).
 fn checked_url(value: &str, field: &str, allow_http: bool) -> Result<Url, InvalidInput> {
     if value.len() > MAX_URL_LEN {
-        return Err(invalid("INVALID_URL", format!("`{field}` is too long.")));
+        return Err(InvalidInput::InvalidUrl(format!("`{field}` is too long.")));
     }
     let url = Url::parse(value)
-        .map_err(|e| invalid("INVALID_URL", format!("`{field}` is not a valid URL: {e}.")))?;
+        .map_err(|e| InvalidInput::InvalidUrl(format!("`{field}` is not a valid URL: {e}.")))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_http => {}
         "http" => {
-            return Err(invalid(
-                "INSECURE_URL",
-                format!(
-                    "`{field}` must use https (set allow_insecure_http for local development)."
-                ),
-            ));
+            return Err(InvalidInput::InsecureUrl(format!(
+                "`{field}` must use https (set allow_insecure_http for local development)."
+            )));
         }
         _ => {
-            return Err(invalid(
-                "INVALID_URL",
-                format!("`{field}` must be an https URL."),
-            ));
+            return Err(InvalidInput::InvalidUrl(format!(
+                "`{field}` must be an https URL."
+            )));
         }
     }
     if url.host_str().is_none_or(str::is_empty) || url.fragment().is_some() {
-        return Err(invalid(
-            "INVALID_URL",
-            format!("`{field}` must have a host and no fragment."),
-        ));
+        return Err(InvalidInput::InvalidUrl(format!(
+            "`{field}` must have a host and no fragment."
+        )));
     }
     Ok(url)
 }
@@ -193,10 +203,9 @@ fn endpoint(value: String, field: &str, allow_http: bool) -> Result<String, Inva
 fn identifier(value: String, field: &str) -> Result<String, InvalidInput> {
     let value = value.trim().to_owned();
     if value.is_empty() || value.len() > MAX_ID_LEN {
-        return Err(invalid(
-            "INVALID_FIELD",
-            format!("`{field}` must be 1 to {MAX_ID_LEN} characters."),
-        ));
+        return Err(InvalidInput::InvalidField(format!(
+            "`{field}` must be 1 to {MAX_ID_LEN} characters."
+        )));
     }
     Ok(value)
 }
@@ -207,10 +216,9 @@ fn name(value: String) -> Result<String, InvalidInput> {
 
 fn deployment_ids(ids: Vec<String>) -> Result<Vec<String>, InvalidInput> {
     if ids.len() > MAX_DEPLOYMENTS {
-        return Err(invalid(
-            "INVALID_FIELD",
-            format!("`deploymentIds` may hold at most {MAX_DEPLOYMENTS} ids."),
-        ));
+        return Err(InvalidInput::InvalidField(format!(
+            "`deploymentIds` may hold at most {MAX_DEPLOYMENTS} ids."
+        )));
     }
     ids.into_iter()
         .map(|id| identifier(id, "deploymentIds[]"))
@@ -218,7 +226,7 @@ fn deployment_ids(ids: Vec<String>) -> Result<Vec<String>, InvalidInput> {
 }
 
 fn platform_key(config: AuthConfig, allow_http: bool) -> Result<PlatformKey, InvalidInput> {
-    let bad_key = |why: &str| invalid("INVALID_AUTH_CONFIG", format!("`authConfig.key` {why}."));
+    let bad_key = |why: &str| InvalidInput::InvalidAuthConfig(format!("`authConfig.key` {why}."));
     let key_text = match config.key {
         Value::String(s) => s.trim().to_owned(),
         Value::Object(_) if config.method == "JWK_KEY" => config.key.to_string(),
@@ -240,9 +248,8 @@ fn platform_key(config: AuthConfig, allow_http: bool) -> Result<PlatformKey, Inv
             VerificationKey::from_rsa_pem(key_text.as_bytes()).map_err(unusable_key)?;
             Ok(PlatformKey::RsaPem(key_text))
         }
-        _ => Err(invalid(
-            "INVALID_AUTH_CONFIG",
-            "`authConfig.method` must be JWK_SET, JWK_KEY or RSA_KEY.",
+        _ => Err(InvalidInput::InvalidAuthConfig(
+            "`authConfig.method` must be JWK_SET, JWK_KEY or RSA_KEY.".into(),
         )),
     }
 }
@@ -253,13 +260,10 @@ fn unusable_key(e: LaunchError) -> InvalidInput {
         LaunchError::KeyUnsupported { reason } => reason,
         _ => "is not a usable key",
     };
-    invalid(
-        "INVALID_AUTH_CONFIG",
-        format!(
-            "`authConfig.key` cannot verify id_tokens: {why} (allowed: RSA of 2048 to 8192 \
+    InvalidInput::InvalidAuthConfig(format!(
+        "`authConfig.key` cannot verify id_tokens: {why} (allowed: RSA of 2048 to 8192 \
              bits, EC P-256)."
-        ),
-    )
+    ))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use lti::registration::{
 use url::Url;
 
 use crate::clock::Clock;
+use crate::code::Code;
 use crate::config::Config;
 use crate::outbound::{FetchError, Outbound};
 use crate::secret::Random;
@@ -35,46 +36,91 @@ use lti::registration::MAX_DOCUMENT_LEN as MAX_DOCUMENT_BYTES;
 
 pub use rate_limit::{ClientLimiter, client_address};
 
-/// The client called `/lti/register` more often than its bucket allows.
-pub const RATE_LIMITED: &str = "REGISTRATION_RATE_LIMITED";
-/// `max_pending` registrations already wait for an admin.
-pub const TOO_MANY_PENDING: &str = "TOO_MANY_PENDING_REGISTRATIONS";
-/// The platform already has a proposed change waiting for an admin.
-pub const CHANGE_ALREADY_PENDING: &str = "CHANGE_ALREADY_PENDING";
+/// Which exchange with the platform failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exchange {
+    /// GET of its openid configuration.
+    Configuration,
+    /// POST of the tool's registration.
+    Registration,
+}
 
-/// A refused registration: a stable code and a message for the LMS administrator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistrationFailure {
-    pub code: &'static str,
-    pub message: String,
+impl std::fmt::Display for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Configuration => "serve its configuration",
+            Self::Registration => "register the tool",
+        })
+    }
+}
+
+/// A refused registration. The messages (and causes) may quote the platform's answer or name
+/// addresses: they go to the log and to API-key callers, never to the registration page.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationFailure {
+    #[error("too many registration attempts came from this address")]
+    RateLimited,
+    #[error("the tool has too many registrations waiting for approval")]
+    TooManyPending,
+    #[error("a change to this platform already waits for approval")]
+    ChangeAlreadyPending,
+    /// The `/lti/register` request itself is incomplete or unreadable.
+    #[error("the registration request {0}")]
+    RequestInvalid(&'static str),
+    #[error("the openid_configuration parameter is not a valid URL")]
+    ConfigurationUrlInvalid,
+    #[error("the platform could not {exchange}")]
+    Fetch {
+        exchange: Exchange,
+        #[source]
+        source: FetchError,
+    },
+    #[error("no registration has this id")]
+    NotFound,
+    #[error("this registration was already completed or has expired")]
+    Gone,
+    #[error("the platform does not support {0}")]
+    MessageNotSupported(String),
+    #[error("the platform does not offer the placement {placement} for {message_type}")]
+    PlacementNotSupported {
+        placement: String,
+        message_type: String,
+    },
+    /// The platform's document breaks a rule of the protocol core.
+    #[error(transparent)]
+    Document(#[from] lti::registration::RegistrationError),
+    /// A failure of ltigate itself.
+    #[error("storage failed")]
+    Store(#[from] StoreError),
 }
 
 impl RegistrationFailure {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
+    /// The stable code shown on the page and logged.
+    pub fn code(&self) -> Code {
+        match self {
+            Self::RateLimited => Code::RegistrationRateLimited,
+            Self::TooManyPending => Code::TooManyPendingRegistrations,
+            Self::ChangeAlreadyPending => Code::ChangeAlreadyPending,
+            Self::RequestInvalid(_) => Code::RegistrationInvalid,
+            Self::ConfigurationUrlInvalid => Code::ConfigurationUrlInvalid,
+            // The platform's error answer gets the exchange's code; anything else keeps the
+            // fetch's own code.
+            Self::Fetch {
+                exchange,
+                source: FetchError::Status(_),
+            } => match exchange {
+                Exchange::Configuration => Code::ConfigurationUnavailable,
+                Exchange::Registration => Code::PlatformRefusedRegistration,
+            },
+            Self::Fetch { source, .. } => source.code(),
+            Self::NotFound => Code::RegistrationNotFound,
+            Self::Gone => Code::RegistrationGone,
+            Self::MessageNotSupported(_) => Code::MessageNotSupported,
+            Self::PlacementNotSupported { .. } => Code::PlacementNotSupported,
+            Self::Document(e) => Code::of_core(e.code(), Code::ConfigInvalid),
+            Self::Store(_) => Code::InternalError,
         }
-    }
-
-    fn internal(e: &dyn std::error::Error) -> Self {
-        tracing::error!(error = %crate::http::error::DisplayChain(e), "registration failed inside ltigate");
-        Self::new(
-            "INTERNAL_ERROR",
-            "Something went wrong on the tool's server.",
-        )
-    }
-}
-
-impl From<StoreError> for RegistrationFailure {
-    fn from(e: StoreError) -> Self {
-        Self::internal(&e)
-    }
-}
-
-impl From<lti::registration::RegistrationError> for RegistrationFailure {
-    fn from(e: lti::registration::RegistrationError) -> Self {
-        Self::new(e.code(), e.to_string())
     }
 }
 
@@ -91,31 +137,7 @@ impl RateLimited {
     }
 
     pub fn failure(&self) -> RegistrationFailure {
-        RegistrationFailure::new(
-            RATE_LIMITED,
-            "Too many registration attempts came from this address. Wait a minute, then start \
-             the registration again from the LMS.",
-        )
-    }
-}
-
-fn too_many_pending() -> RegistrationFailure {
-    RegistrationFailure::new(
-        TOO_MANY_PENDING,
-        "The tool has too many registrations waiting for approval. Ask the tool's \
-         administrator to approve or delete them, then start the registration again.",
-    )
-}
-
-/// A failed exchange with the platform: its error answer gets `refused_code` and is quoted;
-/// anything else keeps the fetch's own code.
-fn fetch_failure(what: &str, refused_code: &'static str, e: FetchError) -> RegistrationFailure {
-    match e {
-        FetchError::Status(answer) => RegistrationFailure::new(
-            refused_code,
-            format!("The platform refused to {what}: it {answer}."),
-        ),
-        e => RegistrationFailure::new(e.code(), format!("Could not {what}: {e}.")),
+        RegistrationFailure::RateLimited
     }
 }
 
@@ -199,18 +221,15 @@ impl Registrar {
         configuration_url: &str,
         token: Option<&str>,
     ) -> Result<PlatformConfiguration, RegistrationFailure> {
-        let url = Url::parse(configuration_url).map_err(|_| {
-            RegistrationFailure::new(
-                "CONFIGURATION_URL_INVALID",
-                "The openid_configuration parameter is not a valid URL.",
-            )
-        })?;
+        let url = Url::parse(configuration_url)
+            .map_err(|_| RegistrationFailure::ConfigurationUrlInvalid)?;
         let fetched = self
             .outbound
             .get_json(configuration_url, token, MAX_DOCUMENT_BYTES)
             .await
-            .map_err(|e| {
-                fetch_failure("serve its configuration", "CONFIGURATION_UNAVAILABLE", e)
+            .map_err(|source| RegistrationFailure::Fetch {
+                exchange: Exchange::Configuration,
+                source,
             })?;
         let config = PlatformConfiguration::parse(&fetched.body)?;
         check_issuer(&config, &url, &self.hosted, self.config.allow_insecure_http)?;
@@ -228,7 +247,7 @@ impl Registrar {
         if !self.starts_active(options)
             && self.store.pending_count(self.clock.now()).await? >= u64::from(self.pending_cap())
         {
-            return Err(too_many_pending());
+            return Err(RegistrationFailure::TooManyPending);
         }
         let tool = self.tool_description(options);
         let request = registration_request(&tool, platform);
@@ -241,7 +260,10 @@ impl Registrar {
                 MAX_DOCUMENT_BYTES,
             )
             .await
-            .map_err(|e| fetch_failure("register the tool", "PLATFORM_REFUSED_REGISTRATION", e))?;
+            .map_err(|source| RegistrationFailure::Fetch {
+                exchange: Exchange::Registration,
+                source,
+            })?;
         let response = parse_registration_response(&answer.body)?;
         self.store_platform(platform, &response, options).await
     }
@@ -302,14 +324,9 @@ impl Registrar {
             Registered::ChangeAlreadyPending(p) => {
                 // The first proposal stays until an admin acts: a stranger cannot replace it.
                 tracing::warn!(platform = %p.id, "re-registration refused: a change already waits for approval");
-                return Err(RegistrationFailure::new(
-                    CHANGE_ALREADY_PENDING,
-                    "This LMS is already registered with the same client id, and an earlier \
-                     change to its settings is waiting for approval. Nothing was changed: ask \
-                     the tool's administrator to approve or reject that change first.",
-                ));
+                return Err(RegistrationFailure::ChangeAlreadyPending);
             }
-            Registered::TooManyPending => return Err(too_many_pending()),
+            Registered::TooManyPending => return Err(RegistrationFailure::TooManyPending),
         })
     }
 
@@ -340,7 +357,7 @@ impl Registrar {
             .insert_registration(&pending, now, self.pending_cap())
             .await?
         {
-            return Err(too_many_pending());
+            return Err(RegistrationFailure::TooManyPending);
         }
         Ok(pending.id)
     }
@@ -350,14 +367,13 @@ impl Registrar {
         &self,
         id: &str,
     ) -> Result<(PendingRegistration, PlatformConfiguration), RegistrationFailure> {
-        let pending = self.store.registration(id).await?.ok_or_else(|| {
-            RegistrationFailure::new("REGISTRATION_NOT_FOUND", "No registration has this id.")
-        })?;
+        let pending = self
+            .store
+            .registration(id)
+            .await?
+            .ok_or(RegistrationFailure::NotFound)?;
         if pending.completed_at.is_some() || pending.expires_at <= self.clock.now() {
-            return Err(RegistrationFailure::new(
-                "REGISTRATION_GONE",
-                "This registration was already completed or has expired; start again from the LMS.",
-            ));
+            return Err(RegistrationFailure::Gone);
         }
         let config = PlatformConfiguration::parse(pending.configuration.as_bytes())?;
         Ok((pending, config))
@@ -374,10 +390,7 @@ impl Registrar {
             check_messages(messages, &config)?;
         }
         if !self.store.claim_registration(id, self.clock.now()).await? {
-            return Err(RegistrationFailure::new(
-                "REGISTRATION_GONE",
-                "This registration was already completed or has expired; start again from the LMS.",
-            ));
+            return Err(RegistrationFailure::Gone);
         }
         let result = self
             .register(&config, pending.registration_token.as_deref(), options)
@@ -442,9 +455,8 @@ fn check_messages(
 ) -> Result<(), RegistrationFailure> {
     for message in messages {
         let Some(supported) = config.message(&message.message_type) else {
-            return Err(RegistrationFailure::new(
-                "MESSAGE_NOT_SUPPORTED",
-                format!("The platform does not support {}.", message.message_type),
+            return Err(RegistrationFailure::MessageNotSupported(
+                message.message_type.clone(),
             ));
         };
         if let Some(bad) = message
@@ -452,13 +464,10 @@ fn check_messages(
             .iter()
             .find(|p| !supported.placements.is_empty() && supported.find_placement(p).is_none())
         {
-            return Err(RegistrationFailure::new(
-                "PLACEMENT_NOT_SUPPORTED",
-                format!(
-                    "The platform does not offer the placement {bad} for {}.",
-                    message.message_type
-                ),
-            ));
+            return Err(RegistrationFailure::PlacementNotSupported {
+                placement: bad.clone(),
+                message_type: message.message_type.clone(),
+            });
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ use crate::keys::{self, KeyError, KeyRing};
 use crate::launch::state::StateSigner;
 use crate::launch::{Launcher, PlatformKeys};
 use crate::outbound::{FetchError, Outbound, OutboundPolicy};
+use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::{KeyHash, Random};
 use crate::store::{Store, StoreError};
@@ -115,10 +116,12 @@ impl Server {
         .with_random(random.clone());
         let registrar = Registrar::new(store.clone(), outbound, config.clone(), clock.clone())
             .with_random(random);
+        let keys = KeyRing::new(store.clone(), clock.clone(), &config.keys);
         let state = AppState {
             launcher,
             registrar,
-            keys: KeyRing::new(store.clone(), clock.clone(), &config.keys),
+            platforms: Platforms::new(store.clone(), keys.clone(), clock.clone()),
+            keys,
             admin_key: config.admin_key.clone(),
             api_keys: ApiKeys::new(api_key_hashes),
             config,

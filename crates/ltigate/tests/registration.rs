@@ -500,7 +500,7 @@ async fn bad_configurations_and_platform_errors_are_refused_and_store_nothing() 
     sim.set_configuration_failure(Failure::NotJson);
     refuse("NOT_JSON").await;
     sim.set_configuration_failure(Failure::Oversized(400 * 1024));
-    refuse("BODY_TOO_LARGE").await;
+    refuse("RESPONSE_TOO_LARGE").await;
     let started = std::time::Instant::now();
     sim.set_configuration_failure(Failure::Slow(Duration::from_secs(5)));
     refuse("FETCH_TIMEOUT").await;
@@ -528,7 +528,7 @@ async fn bad_configurations_and_platform_errors_are_refused_and_store_nothing() 
     sim.set_registration_failure(Failure::NotJson);
     refuse("NOT_JSON").await;
     sim.set_registration_failure(Failure::Oversized(400 * 1024));
-    refuse("BODY_TOO_LARGE").await;
+    refuse("RESPONSE_TOO_LARGE").await;
 
     let missing = gate
         .client
@@ -581,7 +581,7 @@ async fn private_addresses_are_refused_before_connecting() {
         )
         .await
         .unwrap_err();
-    assert_eq!(refused.code, "PRIVATE_ADDRESS");
+    assert_eq!(refused.code(), "PRIVATE_ADDRESS");
     let loopback_by_name = strict
         .fetch_configuration(
             &format!("http://lms.test:{sim_port}/.well-known/openid-configuration"),
@@ -589,7 +589,7 @@ async fn private_addresses_are_refused_before_connecting() {
         )
         .await
         .unwrap_err();
-    assert_eq!(loopback_by_name.code, "PRIVATE_ADDRESS");
+    assert_eq!(loopback_by_name.code(), "PRIVATE_ADDRESS");
 
     // The simulator's host is trusted; it redirects to a private address, which is refused.
     let mut trusting = OutboundPolicy::from_config(&config);
@@ -601,7 +601,7 @@ async fn private_addresses_are_refused_before_connecting() {
         .fetch_configuration(&sim.openid_configuration_url(), None)
         .await
         .unwrap_err();
-    assert_eq!(redirected.code, "PRIVATE_ADDRESS");
+    assert_eq!(redirected.code(), "PRIVATE_ADDRESS");
     assert!(
         store
             .platforms(&Default::default())
@@ -774,6 +774,53 @@ async fn pending_platforms_expire() {
 
 /// A re-registration never replaces a change that already waits for an admin: the first
 /// stays, the second is refused and stores nothing.
+/// The list reads every waiting change at once: each must land on its own platform.
+#[tokio::test]
+async fn the_platform_list_shows_each_waiting_change_on_its_platform() {
+    let sim = Simulator::start_with(Profile::Canvas).await.unwrap();
+    let gate = gate(|c| c.registration.auto_activate = true).await;
+    let mut changed = vec![live_platform_next_in_line(&gate, &sim).await];
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    // A second live platform on the client id after the newest one, then its re-registration.
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    let newest = platforms(&gate)
+        .await
+        .iter()
+        .map(|p| p["clientId"].as_str().unwrap().parse::<u64>().unwrap())
+        .max()
+        .unwrap();
+    let second = gate
+        .admin_json(
+            Method::POST,
+            "/admin/platforms",
+            Some(&json!({
+                "url": sim.issuer(),
+                "clientId": (newest + 1).to_string(),
+                "name": "Second live Canvas",
+                "authenticationEndpoint": "https://live2.example.edu/auth",
+                "accesstokenEndpoint": "https://live2.example.edu/token",
+                "authConfig": {"method": "JWK_SET", "key": "https://live2.example.edu/jwks"},
+            })),
+        )
+        .await;
+    changed.push(second["id"].as_str().unwrap().to_owned());
+    open_register(&gate, &sim, true).await.assert_confirmed();
+    let listed = platforms(&gate).await;
+    assert_eq!(listed.len(), 4);
+    for platform in &listed {
+        let id = platform["id"].as_str().unwrap();
+        let one: Value = gate
+            .admin_json(Method::GET, &format!("/admin/platforms/{id}"), None)
+            .await;
+        assert_eq!(platform["pendingChange"], one["pendingChange"], "{id}");
+        assert_eq!(
+            platform.get("pendingChange").is_some(),
+            changed.iter().any(|c| c == id),
+            "{id}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_second_re_registration_leaves_the_first_pending_change_intact() {
     let sim = Simulator::start_with(Profile::Canvas).await.unwrap();

@@ -12,8 +12,10 @@ use super::AppState;
 use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
+use crate::code::Code;
 use crate::platform_input::{self, PlatformFields};
-use crate::store::{Platform, PlatformChange, PlatformFilter, PlatformStatus, PlatformUpdate};
+use crate::platforms::PlatformRecord;
+use crate::store::{Platform, PlatformChange, PlatformFilter, PlatformStatus};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -93,6 +95,11 @@ struct AuthConfigView {
 }
 
 impl PlatformView {
+    /// The view of a record from the platforms service.
+    pub fn of(r: PlatformRecord, public_key: &str) -> Self {
+        Self::new(r.platform, public_key, r.change)
+    }
+
     pub fn new(p: Platform, public_key: &str, change: Option<PlatformChange>) -> Self {
         Self {
             auth_config: AuthConfigView {
@@ -138,8 +145,8 @@ async fn list(
     let status = match query.status.as_deref() {
         None => None,
         Some(s) => Some(PlatformStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(
-                "INVALID_PARAMETER",
+            ApiError::described(
+                Code::InvalidParameter,
                 "status must be one of active, pending, inactive.",
             )
         })?),
@@ -150,13 +157,12 @@ async fn list(
         client_id: query.client_id,
         status,
     };
-    let platforms = state.store.platforms(&filter).await?;
-    let public_key = state.keys.signing_key().await?.public_pem;
-    let mut views = Vec::with_capacity(platforms.len());
-    for p in platforms {
-        let change = state.store.platform_change(&p.id).await?;
-        views.push(PlatformView::new(p, &public_key, change));
-    }
+    let records = state.platforms.list(&filter).await?;
+    let public_key = state.platforms.public_key().await?;
+    let views: Vec<PlatformView> = records
+        .into_iter()
+        .map(|r| PlatformView::of(r, &public_key))
+        .collect();
     Ok(Json(serde_json::json!({ "platforms": views })))
 }
 
@@ -166,9 +172,8 @@ async fn create(
     ApiJson(body): ApiJson<PlatformFields>,
 ) -> Result<(StatusCode, Json<PlatformView>), ApiError> {
     let new = platform_input::new_platform(body, state.config.allow_insecure_http)?;
-    let platform = state.store.insert_platform(&new, state.clock.now()).await?;
-    tracing::info!(platform = %platform.id, "platform registered through the admin API");
-    Ok((StatusCode::CREATED, Json(view(&state, platform).await?)))
+    let record = state.platforms.create(&new).await?;
+    Ok((StatusCode::CREATED, view(&state, record).await?))
 }
 
 async fn show(
@@ -176,69 +181,54 @@ async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PlatformView>, ApiError> {
-    let platform = state.store.platform(&id).await?.ok_or_else(not_found)?;
-    Ok(Json(view(&state, platform).await?))
+    view(&state, state.platforms.get(&id).await?).await
 }
 
 /// PUT: the body is a whole platform, as for POST.
 async fn replace(
-    admin: Admin,
-    state: State<AppState>,
-    id: Path<String>,
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
     ApiJson(body): ApiJson<PlatformFields>,
 ) -> Result<Json<PlatformView>, ApiError> {
     let full = platform_input::new_platform(body, state.config.allow_insecure_http)?;
-    apply(admin, state, id, platform_input::full_update(full)).await
+    let update = platform_input::full_update(full);
+    view(&state, state.platforms.update(&id, &update).await?).await
 }
 
 /// PATCH: only the fields present change.
 async fn modify(
-    admin: Admin,
-    state: State<AppState>,
-    id: Path<String>,
-    ApiJson(body): ApiJson<PlatformFields>,
-) -> Result<Json<PlatformView>, ApiError> {
-    let update = platform_input::partial_update(body, state.config.allow_insecure_http)?;
-    apply(admin, state, id, update).await
-}
-
-async fn activate(
-    admin: Admin,
-    state: State<AppState>,
-    id: Path<String>,
-) -> Result<Json<PlatformView>, ApiError> {
-    let update = PlatformUpdate {
-        status: Some(PlatformStatus::Active),
-        ..Default::default()
-    };
-    apply(admin, state, id, update).await
-}
-
-async fn deactivate(
-    admin: Admin,
-    state: State<AppState>,
-    id: Path<String>,
-) -> Result<Json<PlatformView>, ApiError> {
-    let update = PlatformUpdate {
-        status: Some(PlatformStatus::Inactive),
-        ..Default::default()
-    };
-    apply(admin, state, id, update).await
-}
-
-async fn apply(
     _: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    update: PlatformUpdate,
+    ApiJson(body): ApiJson<PlatformFields>,
 ) -> Result<Json<PlatformView>, ApiError> {
-    let platform = state
-        .store
-        .update_platform(&id, &update, state.clock.now())
-        .await?
-        .ok_or_else(not_found)?;
-    tracing::info!(platform = %platform.id, status = platform.status.as_str(), "platform updated");
-    Ok(Json(view(&state, platform).await?))
+    let update = platform_input::partial_update(body, state.config.allow_insecure_http)?;
+    view(&state, state.platforms.update(&id, &update).await?).await
+}
+
+async fn activate(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PlatformView>, ApiError> {
+    let record = state
+        .platforms
+        .set_status(&id, PlatformStatus::Active)
+        .await?;
+    view(&state, record).await
+}
+
+async fn deactivate(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<PlatformView>, ApiError> {
+    let record = state
+        .platforms
+        .set_status(&id, PlatformStatus::Inactive)
+        .await?;
+    view(&state, record).await
 }
 
 async fn remove(
@@ -246,18 +236,8 @@ async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.delete_platform(&id).await? {
-        tracing::info!(platform = %id, "platform removed");
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_found())
-    }
-}
-
-async fn view(state: &AppState, platform: Platform) -> Result<PlatformView, ApiError> {
-    let public_key = state.keys.signing_key().await?.public_pem;
-    let change = state.store.platform_change(&platform.id).await?;
-    Ok(PlatformView::new(platform, &public_key, change))
+    state.platforms.delete(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Applies the endpoints a re-registration proposed.
@@ -266,16 +246,7 @@ async fn approve_change(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PlatformView>, ApiError> {
-    if !state
-        .store
-        .approve_platform_change(&id, state.clock.now())
-        .await?
-    {
-        return Err(no_change());
-    }
-    tracing::info!(platform = %id, "re-registration approved");
-    let platform = state.store.platform(&id).await?.ok_or_else(not_found)?;
-    Ok(Json(view(&state, platform).await?))
+    view(&state, state.platforms.approve_change(&id).await?).await
 }
 
 /// Drops the endpoints a re-registration proposed; the platform stays as it is.
@@ -284,21 +255,11 @@ async fn reject_change(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PlatformView>, ApiError> {
-    if !state.store.reject_platform_change(&id).await? {
-        return Err(no_change());
-    }
-    tracing::info!(platform = %id, "re-registration rejected");
-    let platform = state.store.platform(&id).await?.ok_or_else(not_found)?;
-    Ok(Json(view(&state, platform).await?))
+    view(&state, state.platforms.reject_change(&id).await?).await
 }
 
-fn no_change() -> ApiError {
-    ApiError::not_found(
-        "NO_PENDING_CHANGE",
-        "This platform has no re-registration waiting for approval.",
-    )
-}
-
-fn not_found() -> ApiError {
-    ApiError::not_found("PLATFORM_NOT_FOUND", "No platform has this id.")
+/// The platform as the admin API answers it, with the tool's current public key.
+async fn view(state: &AppState, record: PlatformRecord) -> Result<Json<PlatformView>, ApiError> {
+    let public_key = state.platforms.public_key().await?;
+    Ok(Json(PlatformView::of(record, &public_key)))
 }

@@ -15,6 +15,7 @@ use super::extract::ApiQuery;
 use lti::claims::LaunchClaims;
 
 use crate::api_shape::{PlatformInfo, idtoken, raw_idtoken_json};
+use crate::code::Code;
 use crate::secret::KeyHash;
 use crate::store::{Platform, PlatformStatus, StoredLaunch};
 
@@ -38,18 +39,18 @@ impl FromRequestParts<AppState> for LaunchAuth {
             .strip_prefix("LTIK-AUTH-V2 ")
             .and_then(|creds| creds.trim().split_once(':'))
             .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "INVALID_AUTHORIZATION",
+                ApiError::described(
+                    Code::InvalidAuthorization,
                     "The Authorization header must be LTIK-AUTH-V2 <API_KEY>:<LTIK>.",
                 )
             })?;
         if !state.api_keys.accepts(api_key) {
-            return Err(ApiError::unauthorized(
-                "INVALID_API_KEY",
+            return Err(ApiError::described(
+                Code::InvalidApiKey,
                 "The API key is not valid.",
             ));
         }
-        let invalid_ltik = || ApiError::unauthorized("INVALID_LTIK", "Invalid or expired ltik.");
+        let invalid_ltik = || ApiError::described(Code::InvalidLtik, "Invalid or expired ltik.");
         let launch = state
             .store
             .launch(&KeyHash::of(ltik).to_stored(), state.clock.now())
@@ -63,8 +64,8 @@ impl FromRequestParts<AppState> for LaunchAuth {
         // Deactivating a platform stops its launches at once, not when their ltiks expire.
         // The platform read is the cached one, so this costs the hot path no query.
         if platform.status != PlatformStatus::Active {
-            return Err(ApiError::unauthorized(
-                "PLATFORM_INACTIVE",
+            return Err(ApiError::described(
+                Code::PlatformInactive,
                 "The platform of this launch is not active; an administrator can activate it.",
             ));
         }

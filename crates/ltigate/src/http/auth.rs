@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::code::Code;
 use crate::secret::KeyHash;
 
 /// The app API keys: configured ones plus those ltigate generated (stored hashed).
@@ -35,9 +35,8 @@ impl FromRequestParts<AppState> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(admin_key) = &state.admin_key else {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "ADMIN_API_DISABLED",
+            return Err(ApiError::described(
+                Code::AdminApiDisabled,
                 "The admin API is disabled: set admin_key in the configuration.",
             ));
         };
@@ -45,8 +44,8 @@ impl FromRequestParts<AppState> for Admin {
         if admin_key.matches(key) {
             Ok(Admin)
         } else {
-            Err(ApiError::unauthorized(
-                "INVALID_ADMIN_KEY",
+            Err(ApiError::described(
+                Code::InvalidAdminKey,
                 "The admin key is not valid.",
             ))
         }
@@ -65,8 +64,8 @@ impl FromRequestParts<AppState> for AppKey {
         if state.api_keys.accepts(key) {
             Ok(AppKey)
         } else {
-            Err(ApiError::unauthorized(
-                "INVALID_API_KEY",
+            Err(ApiError::described(
+                Code::InvalidApiKey,
                 "The API key is not valid.",
             ))
         }
@@ -79,7 +78,7 @@ pub fn authorization<'a>(parts: &'a Parts, hint: &str) -> Result<&'a str, ApiErr
         .headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::unauthorized("MISSING_AUTHORIZATION", hint))
+        .ok_or_else(|| ApiError::described(Code::MissingAuthorization, hint))
 }
 
 /// The credential of an `Authorization: Bearer` header.
@@ -87,7 +86,7 @@ fn bearer<'a>(parts: &'a Parts, hint: &str) -> Result<&'a str, ApiError> {
     authorization(parts, hint)?
         .strip_prefix("Bearer ")
         .map(str::trim)
-        .ok_or_else(|| ApiError::unauthorized("MISSING_AUTHORIZATION", hint))
+        .ok_or_else(|| ApiError::described(Code::MissingAuthorization, hint))
 }
 
 #[cfg(test)]

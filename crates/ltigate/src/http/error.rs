@@ -11,41 +11,48 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{codes, request_id};
+use crate::code::Code;
+pub use crate::code::DisplayChain;
 use crate::keys::KeyError;
 use crate::platform_input::InvalidInput;
+use crate::platforms::PlatformsError;
+use crate::registration::RegistrationFailure;
 use crate::store::StoreError;
 
-/// An error answered by the JSON APIs.
+/// An error answered by the JSON APIs. Its status is the code's, from the one table.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    /// Stable SCREAMING_SNAKE code.
-    pub code: &'static str,
-    pub description: String,
+    code: Code,
+    /// What the caller is told: the table's sentences unless an authenticated caller is
+    /// given more (the field a validation names, the hint of a missing header).
+    description: String,
     /// What happened in detail, for the log only.
     detail: Option<String>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+    /// The table's status and fixed sentences for `code`.
+    pub fn new(code: Code) -> Self {
+        let public = codes::public(code);
         Self {
-            status,
             code,
-            description: description.into(),
+            description: format!("{} {}", public.sentence, public.advice),
             detail: None,
         }
     }
 
-    /// The status and fixed sentences of `code` from the one table; `detail` (which may
-    /// quote the request, as serde's messages do) is logged, never sent.
-    pub fn refused(code: &'static str, detail: impl Into<String>) -> Self {
-        let public = codes::public(code);
-        Self::new(
-            public.status,
-            code,
-            format!("{} {}", public.sentence, public.advice),
-        )
-        .with_detail(detail)
+    /// As [`ApiError::new`] with `detail` (which may quote the request, as serde's messages
+    /// do) logged, never sent.
+    pub fn refused(code: Code, detail: impl Into<String>) -> Self {
+        Self::new(code).with_detail(detail)
+    }
+
+    /// Replaces the table's sentences with a description the caller may see.
+    pub fn described(code: Code, description: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+            ..Self::new(code)
+        }
     }
 
     /// Adds a detail for the log.
@@ -54,60 +61,47 @@ impl ApiError {
         self
     }
 
-    pub fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, description)
-    }
-
-    pub fn unauthorized(code: &'static str, description: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, description)
-    }
-
-    pub fn not_found(code: &'static str, description: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, description)
-    }
-
-    pub fn conflict(code: &'static str, description: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, description)
-    }
-
     /// A failure of ltigate itself; `cause` is logged, never sent.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
-            "Something went wrong on the server; the error has been logged.",
-        )
-        .with_detail(DisplayChain(cause).to_string())
+        Self::refused(Code::InternalError, DisplayChain(cause).to_string())
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    /// The HTTP status, from the one table.
+    pub fn status(&self) -> StatusCode {
+        codes::public(self.code).status
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.status();
         if let Some(detail) = &self.detail {
-            let code = self.code;
-            if self.status.is_server_error() {
+            let code = self.code.as_str();
+            if status.is_server_error() {
                 tracing::error!(code, detail, "request failed");
             } else {
                 tracing::warn!(code, detail, "request refused");
             }
         }
         let body = json!({
-            "status": self.status.as_u16(),
-            "error": self.status.canonical_reason().unwrap_or("Error"),
-            "details": { "message": self.code, "description": self.description },
+            "status": status.as_u16(),
+            "error": status.canonical_reason().unwrap_or("Error"),
+            "details": { "message": self.code.as_str(), "description": self.description },
             "requestId": request_id::current(),
         });
-        (self.status, Json(body)).into_response()
+        (status, Json(body)).into_response()
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict => Self::conflict(
-                "PLATFORM_EXISTS",
-                "A platform with this issuer (url) and clientId is already registered.",
-            ),
+            StoreError::Conflict => Self::new(Code::PlatformExists),
             other => Self::internal(&other),
         }
     }
@@ -119,50 +113,49 @@ impl From<KeyError> for ApiError {
     }
 }
 
+/// The message names the field; the caller is the administrator.
 impl From<InvalidInput> for ApiError {
     fn from(e: InvalidInput) -> Self {
-        Self::bad_request(e.code, e.message)
+        Self::described(e.code(), e.to_string())
+    }
+}
+
+/// Answered to app-key callers: everything but ltigate's own failures is described (the
+/// platform's answer is the app's business); the cause chain is logged either way.
+impl From<RegistrationFailure> for ApiError {
+    fn from(e: RegistrationFailure) -> Self {
+        let detail = DisplayChain(&e).to_string();
+        match e.code() {
+            Code::InternalError => Self::refused(Code::InternalError, detail),
+            code => Self::described(code, detail.clone()).with_detail(detail),
+        }
+    }
+}
+
+impl From<PlatformsError> for ApiError {
+    fn from(e: PlatformsError) -> Self {
+        match e {
+            PlatformsError::Invalid(e) => e.into(),
+            PlatformsError::NotFound => Self::described(e.code(), "No platform has this id."),
+            PlatformsError::Store(_) | PlatformsError::Keys(_) => Self::internal(&e),
+            PlatformsError::NoPendingChange | PlatformsError::Exists => Self::new(e.code()),
+        }
     }
 }
 
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
         match e {
-            JsonRejection::MissingJsonContentType(_) => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "INVALID_CONTENT_TYPE",
-                "Send the body as JSON with Content-Type: application/json.",
-            ),
-            JsonRejection::BytesRejection(e) => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "BODY_TOO_LARGE",
-                "The request body is too large or could not be read.",
-            )
-            .with_detail(e.body_text()),
+            JsonRejection::MissingJsonContentType(_) => Self::new(Code::InvalidContentType),
+            JsonRejection::BytesRejection(e) => Self::refused(Code::BodyTooLarge, e.body_text()),
             // serde's message quotes the body: logged, not echoed.
-            other => Self::refused("INVALID_BODY", other.body_text()),
+            other => Self::refused(Code::InvalidBody, other.body_text()),
         }
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(e: QueryRejection) -> Self {
-        Self::refused("INVALID_QUERY", e.body_text())
-    }
-}
-
-/// Formats an error with its chain of causes, for logs.
-#[derive(Debug)]
-pub struct DisplayChain<'a>(pub &'a dyn std::error::Error);
-
-impl std::fmt::Display for DisplayChain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(cause) = source {
-            write!(f, ": {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
+        Self::refused(Code::InvalidQuery, e.body_text())
     }
 }

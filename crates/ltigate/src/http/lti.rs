@@ -64,11 +64,7 @@ async fn login_post(
 }
 
 fn malformed_login() -> LaunchFailure {
-    LaunchFailure::new(
-        "LOGIN_INVALID",
-        "login_params",
-        "The LMS's login request could not be read.",
-    )
+    LaunchFailure::LoginUnreadable
 }
 
 async fn login(state: &AppState, req: LoginRequest) -> Response {
@@ -111,27 +107,18 @@ async fn launch(
     let form = match form {
         Ok(Form(form)) => form,
         Err(FormRejection::BytesRejection(_)) => {
-            return failure_page(&LaunchFailure::new(
-                "TOKEN_TOO_LARGE",
-                "size",
-                "The launch request is too large.",
-            ));
+            return failure_page(&LaunchFailure::LaunchTooLarge);
         }
         Err(_) => {
-            return failure_page(&LaunchFailure::new(
-                "LAUNCH_INVALID",
-                "form",
-                "The launch request could not be read.",
-            ));
+            return failure_page(&LaunchFailure::LaunchUnreadable);
         }
     };
     if let Some(error) = &form.error {
         let description = form.error_description.as_deref().unwrap_or("");
-        return failure_page(&LaunchFailure::new(
-            "PLATFORM_ERROR",
-            "platform_error",
-            format!("The LMS answered the login with an error: {error}. {description}"),
-        ));
+        return failure_page(&LaunchFailure::PlatformError {
+            error: error.clone(),
+            description: description.to_owned(),
+        });
     }
     let login = match state.launcher.open_state(form.state.as_deref()) {
         Ok(login) => login,

@@ -34,6 +34,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::launch::Launcher;
+use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::KeyHash;
 use crate::store::Store;
@@ -51,6 +52,7 @@ pub struct AppState {
     pub admin_key: Option<KeyHash>,
     pub launcher: Launcher,
     pub registrar: Registrar,
+    pub platforms: Platforms,
 }
 
 /// The routes, without path normalisation (see [`app`]).

@@ -6,6 +6,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
 use super::{codes, request_id};
+use crate::code::{Code, DisplayChain};
 use crate::launch::LaunchFailure;
 use crate::secret::random_token;
 
@@ -60,22 +61,22 @@ fn page(status: StatusCode, csp: String, title: &str, body: &str) -> Response {
 pub fn failure_page(failure: &LaunchFailure) -> Response {
     refusal_page(
         "This tool could not be opened",
-        failure.code,
-        failure.check,
-        &failure.message,
+        failure.code(),
+        failure.check(),
+        &DisplayChain(failure).to_string(),
     )
 }
 
 /// An error page for a browser route. The page says only what [`codes::public`] says about
 /// `code`, with the request id; `detail` (which may quote a platform, name addresses or
 /// settings) is logged once, in the request's span, and never shown.
-pub fn refusal_page(title: &str, code: &str, check: &str, detail: &str) -> Response {
+pub fn refusal_page(title: &str, code: Code, check: &str, detail: &str) -> Response {
     let public = codes::public(code);
     let request_id = request_id::current();
     if public.status.is_server_error() {
-        tracing::error!(code, check, detail, "{title}");
+        tracing::error!(%code, check, detail, "{title}");
     } else {
-        tracing::warn!(code, check, detail, "{title}");
+        tracing::warn!(%code, check, detail, "{title}");
     }
     let body = format!(
         "<h1>{title}</h1><p>{sentence}</p><p>{advice}</p>\
@@ -83,7 +84,7 @@ pub fn refusal_page(title: &str, code: &str, check: &str, detail: &str) -> Respo
         title = escape(title),
         sentence = escape(public.sentence),
         advice = escape(public.advice),
-        code = escape(code),
+        code = escape(code.as_str()),
         request_id = escape(&request_id),
     );
     page(

@@ -18,6 +18,8 @@ use super::AppState;
 use super::auth::AppKey;
 use super::error::ApiError;
 use super::pages::{escape, refusal_page, script_page};
+use crate::code::Code;
+use crate::code::DisplayChain;
 use crate::registration::{CompleteOptions, Completed, RegistrationFailure, client_address};
 use crate::store::PlatformStatus;
 use lti::registration::ToolMessage;
@@ -65,16 +67,12 @@ async fn register(
         return page;
     }
     let Ok(Query(query)) = query else {
-        return failure_page(&RegistrationFailure {
-            code: "REGISTRATION_INVALID",
-            message: "The registration request could not be read.".into(),
-        });
+        return failure_page(&RegistrationFailure::RequestInvalid("could not be read"));
     };
     let Some(url) = query.openid_configuration.filter(|u| !u.is_empty()) else {
-        return failure_page(&RegistrationFailure {
-            code: "REGISTRATION_INVALID",
-            message: "The LMS did not send openid_configuration.".into(),
-        });
+        return failure_page(&RegistrationFailure::RequestInvalid(
+            "has no openid_configuration",
+        ));
     };
     let token = query.registration_token.filter(|t| !t.is_empty());
     let registrar = &state.registrar;
@@ -106,9 +104,9 @@ async fn register(
 fn failure_page(f: &RegistrationFailure) -> Response {
     refusal_page(
         "The tool could not be registered",
-        f.code,
+        f.code(),
         "registration",
-        &f.message,
+        &DisplayChain(f).to_string(),
     )
 }
 
@@ -139,24 +137,13 @@ fn confirmation_page(done: &Completed) -> Response {
     script_page("Registration complete", &body, CLOSE_SCRIPT)
 }
 
-fn api_failure(f: RegistrationFailure) -> ApiError {
-    let status = match f.code {
-        "REGISTRATION_NOT_FOUND" => StatusCode::NOT_FOUND,
-        "REGISTRATION_GONE" => StatusCode::GONE,
-        "MESSAGE_NOT_SUPPORTED" | "PLACEMENT_NOT_SUPPORTED" => StatusCode::BAD_REQUEST,
-        "INTERNAL_ERROR" => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_GATEWAY,
-    };
-    ApiError::new(status, f.code, f.message)
-}
-
 /// `GET /api/registrations/{id}`: what the platform offers, for the app's intermediate page.
 async fn show(
     _: AppKey,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (pending, config) = state.registrar.parked(&id).await.map_err(api_failure)?;
+    let (pending, config) = state.registrar.parked(&id).await?;
     let messages: Vec<Value> = config
         .messages_supported
         .iter()
@@ -200,7 +187,7 @@ async fn complete(
         CompleteBody::default()
     } else {
         serde_json::from_slice(&body)
-            .map_err(|e| ApiError::refused("INVALID_BODY", e.to_string()))?
+            .map_err(|e| ApiError::refused(Code::InvalidBody, e.to_string()))?
     };
     let options = CompleteOptions {
         platform_name: body.platform_name,
@@ -216,11 +203,7 @@ async fn complete(
                 .collect()
         }),
     };
-    let done = state
-        .registrar
-        .complete(&id, &options)
-        .await
-        .map_err(api_failure)?;
+    let done = state.registrar.complete(&id, &options).await?;
     Ok(Json(json!({
         "platformId": done.platform_id,
         "status": done.status.as_str(),

@@ -1,48 +1,134 @@
-//! Why a login or launch was refused: a stable code for people and logs, and for the log
-//! only, the name of the failed check and the detail. What the page says about a code (and
-//! its HTTP status) is in one table, `http::codes`.
+//! Why a login or launch was refused. Each variant has a stable [`Code`] and, for the log
+//! only, the name of the failed check and the detail (its `Display` and source chain). What
+//! a page says about a code, and its HTTP status, is in one table, `http::codes`.
 
 use lti::LaunchError;
 
-/// A refused login or launch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LaunchFailure {
-    /// Stable SCREAMING_SNAKE code, shown to the user and logged.
-    pub code: &'static str,
-    /// The check that failed, for logs.
-    pub check: &'static str,
-    /// What happened in detail, for the log only (it may quote the platform or name
-    /// addresses and settings; never token contents).
-    pub message: String,
+use crate::code::Code;
+use crate::outbound::FetchError;
+use crate::store::StoreError;
+
+/// A refused login or launch. The messages may quote the platform or name addresses and
+/// settings (never token contents): they go to the log, never to the page.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LaunchFailure {
+    #[error("the LMS's login request has no `{0}`")]
+    LoginParamMissing(&'static str),
+    #[error("the LMS's login request could not be read")]
+    LoginUnreadable,
+    #[error("the launch request could not be read")]
+    LaunchUnreadable,
+    #[error("the launch request is too large")]
+    LaunchTooLarge,
+    #[error("the LMS answered the login with an error: {error}. {description}")]
+    PlatformError { error: String, description: String },
+    #[error("this LMS is not registered with the tool")]
+    PlatformNotFound,
+    #[error(
+        "the LMS did not say which registration (client_id) this login is for, and it has several"
+    )]
+    ClientIdAmbiguous,
+    #[error("the LMS's registration is waiting for approval")]
+    PlatformPending,
+    #[error("the LMS's registration is turned off")]
+    PlatformInactive,
+    #[error("the LMS's authorization endpoint is not a valid URL")]
+    AuthEndpointInvalid,
+    #[error("the launch carries no login state")]
+    StateMissing,
+    #[error("the login state was not issued by this tool")]
+    StateInvalid,
+    #[error("the login expired before the launch arrived")]
+    StateExpired,
+    #[error(
+        "the login did not use the LMS's platform storage, so the launch needs the login cookie"
+    )]
+    StateStorageNotUsed,
+    #[error("the sign-in data was not posted by the tool's own page")]
+    StateBindingCrossSite,
+    #[error("the browser did not return the login cookie for this state")]
+    StateNotBound,
+    #[error("the login state belongs to another browser session")]
+    StateMismatch,
+    #[error("the launch carries no id_token")]
+    TokenMissing,
+    #[error("the id_token does not name its signing key (kid)")]
+    KidMissing,
+    #[error("the id_token is signed with a key the LMS does not publish")]
+    KidUnknown,
+    #[error("the LMS's key set could not be fetched")]
+    JwksUnavailable(#[source] FetchError),
+    #[error("the launch comes from a deployment that is not registered for this LMS")]
+    DeploymentUnknown,
+    #[error("this launch was already used")]
+    NonceReplayed,
+    #[error("the tool has no app URL to hand the launch to (app.launch_url)")]
+    AppNotConfigured,
+    /// A check of the protocol core failed.
+    #[error(transparent)]
+    Token(#[from] LaunchError),
+    /// A failure of ltigate itself.
+    #[error("storage failed")]
+    Store(#[from] StoreError),
 }
 
 impl LaunchFailure {
-    pub fn new(code: &'static str, check: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            check,
-            message: message.into(),
+    /// The stable code shown to the user and logged.
+    pub fn code(&self) -> Code {
+        match self {
+            Self::LoginParamMissing(_) | Self::LoginUnreadable => Code::LoginInvalid,
+            Self::LaunchUnreadable => Code::LaunchInvalid,
+            Self::LaunchTooLarge => Code::TokenTooLarge,
+            Self::PlatformError { .. } => Code::PlatformError,
+            Self::PlatformNotFound => Code::PlatformNotFound,
+            Self::ClientIdAmbiguous => Code::ClientIdAmbiguous,
+            Self::PlatformPending => Code::PlatformPending,
+            Self::PlatformInactive => Code::PlatformInactive,
+            Self::AuthEndpointInvalid => Code::PlatformMisconfigured,
+            Self::StateMissing => Code::StateMissing,
+            Self::StateInvalid => Code::StateInvalid,
+            Self::StateExpired => Code::StateExpired,
+            Self::StateStorageNotUsed => Code::StateStorageNotUsed,
+            Self::StateBindingCrossSite => Code::StateBindingCrossSite,
+            Self::StateNotBound => Code::StateNotBound,
+            Self::StateMismatch => Code::StateMismatch,
+            Self::TokenMissing => Code::TokenMissing,
+            Self::KidMissing => Code::KidMissing,
+            Self::KidUnknown => Code::KidUnknown,
+            Self::JwksUnavailable(_) => Code::JwksUnavailable,
+            Self::DeploymentUnknown => Code::DeploymentUnknown,
+            Self::NonceReplayed => Code::NonceReplayed,
+            Self::AppNotConfigured => Code::AppNotConfigured,
+            Self::Token(e) => Code::of_core(e.code(), Code::LaunchInvalid),
+            Self::Store(_) => Code::InternalError,
         }
     }
 
-    /// A failure of ltigate itself; the cause chain is the detail (logged by the page).
-    pub fn internal(cause: &dyn std::error::Error) -> Self {
-        Self::new(
-            "INTERNAL_ERROR",
-            "internal",
-            crate::http::error::DisplayChain(cause).to_string(),
-        )
-    }
-}
-
-impl From<LaunchError> for LaunchFailure {
-    fn from(e: LaunchError) -> Self {
-        Self::new(e.code(), e.check(), e.to_string())
-    }
-}
-
-impl From<crate::store::StoreError> for LaunchFailure {
-    fn from(e: crate::store::StoreError) -> Self {
-        Self::internal(&e)
+    /// The check that failed, for the log line.
+    pub fn check(&self) -> &'static str {
+        match self {
+            Self::LoginParamMissing(_) | Self::LoginUnreadable => "login_params",
+            Self::LaunchUnreadable => "form",
+            Self::LaunchTooLarge => "size",
+            Self::PlatformError { .. } => "platform_error",
+            Self::PlatformNotFound => "platform",
+            Self::ClientIdAmbiguous => "client_id",
+            Self::PlatformPending | Self::PlatformInactive => "platform_status",
+            Self::AuthEndpointInvalid => "auth_endpoint",
+            Self::StateMissing | Self::StateInvalid | Self::StateExpired => "state",
+            Self::StateStorageNotUsed
+            | Self::StateBindingCrossSite
+            | Self::StateNotBound
+            | Self::StateMismatch => "state_binding",
+            Self::TokenMissing => "id_token",
+            Self::KidMissing | Self::KidUnknown => "kid",
+            Self::JwksUnavailable(_) => "jwks",
+            Self::DeploymentUnknown => "deployment_id",
+            Self::NonceReplayed => "nonce",
+            Self::AppNotConfigured => "app_url",
+            Self::Token(e) => e.check(),
+            Self::Store(_) => "internal",
+        }
     }
 }

@@ -120,13 +120,7 @@ impl Launcher {
 
     /// OIDC login initiation: find the platform, seal a state, build the auth request.
     pub async fn login(&self, req: LoginRequest) -> Result<LoginRedirect, LaunchFailure> {
-        let missing = |name: &str| {
-            LaunchFailure::new(
-                "LOGIN_INVALID",
-                "login_params",
-                format!("The LMS's login request has no `{name}`."),
-            )
-        };
+        let missing = LaunchFailure::LoginParamMissing;
         let iss = req.iss.as_deref().ok_or_else(|| missing("iss"))?;
         let login_hint = req
             .login_hint
@@ -184,13 +178,9 @@ impl Launcher {
 
     /// Opens a state without checking its binding (to decide how the browser proves it).
     pub fn open_state(&self, sealed: Option<&str>) -> Result<LoginState, LaunchFailure> {
-        let sealed = sealed.filter(|s| !s.is_empty()).ok_or_else(|| {
-            LaunchFailure::new(
-                "STATE_MISSING",
-                "state",
-                "The launch carries no login state.",
-            )
-        })?;
+        let sealed = sealed
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| LaunchFailure::StateMissing)?;
         self.signer.open(sealed, self.clock.now())
     }
 
@@ -202,13 +192,9 @@ impl Launcher {
         id_token: Option<&str>,
     ) -> Result<Handoff, LaunchFailure> {
         self.check_binding(state, binding)?;
-        let token = id_token.filter(|t| !t.is_empty()).ok_or_else(|| {
-            LaunchFailure::new(
-                "TOKEN_MISSING",
-                "id_token",
-                "The launch carries no id_token.",
-            )
-        })?;
+        let token = id_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| LaunchFailure::TokenMissing)?;
         let token = UnverifiedIdToken::parse(token)?;
         let platform = self
             .store
@@ -237,11 +223,7 @@ impl Launcher {
         let deployment_id = claims.deployment_id().as_str();
         let known = platform.deployment_ids.iter().any(|d| d == deployment_id);
         if !known && !platform.allow_new_deployments {
-            return Err(LaunchFailure::new(
-                "DEPLOYMENT_UNKNOWN",
-                "deployment_id",
-                "The launch comes from a deployment that is not registered for this LMS.",
-            ));
+            return Err(LaunchFailure::DeploymentUnknown);
         }
         let target = self.app_target(claims.message_type(), claims.target_link_uri())?;
         let service_key = if claims.ags().is_some() || claims.nrps().is_some() {
@@ -266,11 +248,7 @@ impl Launcher {
         match self.store.record_launch(&write).await {
             Ok(()) => {}
             Err(LaunchWriteError::NonceReplayed) => {
-                return Err(LaunchFailure::new(
-                    "NONCE_REPLAYED",
-                    "nonce",
-                    "This launch was already used.",
-                ));
+                return Err(LaunchFailure::NonceReplayed);
             }
             Err(LaunchWriteError::Store(e)) => return Err(e.into()),
         }
@@ -289,36 +267,20 @@ impl Launcher {
         let value = match binding {
             Binding::Cookie(value) => value,
             Binding::Form { .. } if state.storage_target.is_none() => {
-                return Err(LaunchFailure::new(
-                    "STATE_STORAGE_NOT_USED",
-                    "state_binding",
-                    "The login did not use the LMS's platform storage, so the launch needs the login cookie.",
-                ));
+                return Err(LaunchFailure::StateStorageNotUsed);
             }
             Binding::Form {
                 same_origin: false, ..
             } => {
-                return Err(LaunchFailure::new(
-                    "STATE_BINDING_CROSS_SITE",
-                    "state_binding",
-                    "The sign-in data was not posted by the tool's own page.",
-                ));
+                return Err(LaunchFailure::StateBindingCrossSite);
             }
             Binding::Form { value, .. } => value,
             Binding::None => {
-                return Err(LaunchFailure::new(
-                    "STATE_NOT_BOUND",
-                    "state_binding",
-                    "The browser did not return the login cookie for this state.",
-                ));
+                return Err(LaunchFailure::StateNotBound);
             }
         };
         if !self.signer.check_binding(&state.id, value) {
-            return Err(LaunchFailure::new(
-                "STATE_MISMATCH",
-                "state_binding",
-                "The login state belongs to another browser session.",
-            ));
+            return Err(LaunchFailure::StateMismatch);
         }
         Ok(())
     }
@@ -345,11 +307,7 @@ impl Launcher {
         match candidates.len() {
             0 => Err(platform_not_found()),
             1 => Ok(candidates.remove(0)),
-            _ => Err(LaunchFailure::new(
-                "CLIENT_ID_AMBIGUOUS",
-                "client_id",
-                "The LMS did not say which registration (client_id) this login is for, and it has several.",
-            )),
+            _ => Err(LaunchFailure::ClientIdAmbiguous),
         }
     }
 
@@ -368,13 +326,7 @@ impl Launcher {
                 .as_ref()),
             _ => self.config.app.launch_url.as_ref(),
         };
-        let base = configured.ok_or_else(|| {
-            LaunchFailure::new(
-                "APP_NOT_CONFIGURED",
-                "app_url",
-                "The tool has no app URL to hand the launch to (app.launch_url).",
-            )
-        })?;
+        let base = configured.ok_or_else(|| LaunchFailure::AppNotConfigured)?;
         Ok(match target_link_uri {
             Some(t) if t.origin() == base.origin() => t.clone(),
             _ => base.clone(),
@@ -452,36 +404,18 @@ fn with_ltik(mut url: Url, ltik: &str) -> Url {
 
 /// The platform's OIDC authorization endpoint.
 fn auth_endpoint(platform: &Platform) -> Result<Url, LaunchFailure> {
-    Url::parse(&platform.auth_endpoint).map_err(|_| {
-        LaunchFailure::new(
-            "PLATFORM_MISCONFIGURED",
-            "auth_endpoint",
-            "The LMS's authorization endpoint is not a valid URL.",
-        )
-    })
+    Url::parse(&platform.auth_endpoint).map_err(|_| LaunchFailure::AuthEndpointInvalid)
 }
 
 fn platform_not_found() -> LaunchFailure {
-    LaunchFailure::new(
-        "PLATFORM_NOT_FOUND",
-        "platform",
-        "This LMS is not registered with the tool.",
-    )
+    LaunchFailure::PlatformNotFound
 }
 
 fn check_status(platform: &Platform) -> Result<(), LaunchFailure> {
     match platform.status {
         PlatformStatus::Active => Ok(()),
-        PlatformStatus::Pending => Err(LaunchFailure::new(
-            "PLATFORM_PENDING",
-            "platform_status",
-            "The LMS's registration is waiting for approval.",
-        )),
-        PlatformStatus::Inactive => Err(LaunchFailure::new(
-            "PLATFORM_INACTIVE",
-            "platform_status",
-            "The LMS's registration is turned off.",
-        )),
+        PlatformStatus::Pending => Err(LaunchFailure::PlatformPending),
+        PlatformStatus::Inactive => Err(LaunchFailure::PlatformInactive),
     }
 }
 

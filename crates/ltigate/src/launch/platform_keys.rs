@@ -17,6 +17,7 @@ use lti::jwk::{JwkSet, VerificationKey};
 
 use super::LaunchFailure;
 use crate::clock::{Clock, UnixTime};
+use crate::code::DisplayChain;
 use crate::outbound::Outbound;
 use crate::store::{Platform, PlatformKey};
 
@@ -120,13 +121,7 @@ impl PlatformKeys {
                 Ok(VerificationKey::from_jwk(&jwk)?)
             }
             PlatformKey::JwkSet(url) => {
-                let kid = kid.ok_or_else(|| {
-                    LaunchFailure::new(
-                        "KID_MISSING",
-                        "kid",
-                        "The id_token does not name its signing key (kid).",
-                    )
-                })?;
+                let kid = kid.ok_or_else(|| LaunchFailure::KidMissing)?;
                 self.key_in_set(url, kid).await
             }
         }
@@ -168,10 +163,10 @@ impl PlatformKeys {
             }
             Err(e) => {
                 tracing::warn!(
-                    code = e.code,
+                    code = %e.code(),
                     jwks = url,
                     "platform JWKS fetch failed: {}",
-                    e.message
+                    DisplayChain(&e)
                 );
                 // A platform outage must not break launches whose key is still cached.
                 self.cached(url, kid, false).ok_or(e)
@@ -206,13 +201,7 @@ impl PlatformKeys {
             .http
             .get_json(url, None, MAX_JWKS_BYTES)
             .await
-            .map_err(|e| {
-                LaunchFailure::new(
-                    "JWKS_UNAVAILABLE",
-                    "jwks",
-                    format!("The LMS's key set could not be fetched ({e})."),
-                )
-            })?;
+            .map_err(LaunchFailure::JwksUnavailable)?;
         let set = JwkSet::from_json(&fetched.body)?;
         // Keys the tool cannot use (encryption keys, other algorithms) are skipped, not fatal.
         let keys = set
@@ -231,11 +220,7 @@ impl PlatformKeys {
 }
 
 fn unknown_kid() -> LaunchFailure {
-    LaunchFailure::new(
-        "KID_UNKNOWN",
-        "kid",
-        "The id_token is signed with a key the LMS does not publish.",
-    )
+    LaunchFailure::KidUnknown
 }
 
 #[cfg(test)]

@@ -56,13 +56,7 @@ impl StateSigner {
 
     /// Checks the signature and expiry.
     pub fn open(&self, sealed: &str, now: UnixTime) -> Result<LoginState, LaunchFailure> {
-        let invalid = || {
-            LaunchFailure::new(
-                "STATE_INVALID",
-                "state",
-                "The login state was not issued by this tool.",
-            )
-        };
+        let invalid = || LaunchFailure::StateInvalid;
         if sealed.len() > MAX_STATE_LEN {
             return Err(invalid());
         }
@@ -72,11 +66,7 @@ impl StateSigner {
         let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
         let state: LoginState = serde_json::from_slice(&json).map_err(|_| invalid())?;
         if state.expires_at <= now {
-            return Err(LaunchFailure::new(
-                "STATE_EXPIRED",
-                "state",
-                "The login expired before the launch arrived.",
-            ));
+            return Err(LaunchFailure::StateExpired);
         }
         Ok(state)
     }
@@ -129,7 +119,10 @@ mod tests {
         let signer = StateSigner::new(b"0123456789abcdef0123456789abcdef");
         let sealed = signer.seal(&state(100));
         assert_eq!(signer.open(&sealed, 99).unwrap(), state(100));
-        assert_eq!(signer.open(&sealed, 100).unwrap_err().code, "STATE_EXPIRED");
+        assert_eq!(
+            signer.open(&sealed, 100).unwrap_err().code(),
+            "STATE_EXPIRED"
+        );
     }
 
     #[test]
@@ -137,7 +130,7 @@ mod tests {
         let signer = StateSigner::new(b"0123456789abcdef0123456789abcdef");
         let other = StateSigner::new(b"another key, another deployment!");
         let sealed = signer.seal(&state(100));
-        assert_eq!(other.open(&sealed, 1).unwrap_err().code, "STATE_INVALID");
+        assert_eq!(other.open(&sealed, 1).unwrap_err().code(), "STATE_INVALID");
         let (body, tag) = sealed.split_once('.').unwrap();
         let forged = URL_SAFE_NO_PAD.encode(
             serde_json::to_vec(&LoginState {
@@ -147,11 +140,14 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(
-            signer.open(&format!("{forged}.{tag}"), 1).unwrap_err().code,
+            signer
+                .open(&format!("{forged}.{tag}"), 1)
+                .unwrap_err()
+                .code(),
             "STATE_INVALID"
         );
         for garbage in ["", "x", "a.b", &format!("{body}."), &"x".repeat(5000)] {
-            assert_eq!(signer.open(garbage, 1).unwrap_err().code, "STATE_INVALID");
+            assert_eq!(signer.open(garbage, 1).unwrap_err().code(), "STATE_INVALID");
         }
     }
 

@@ -18,7 +18,10 @@ fn valid() -> serde_json::Value {
 }
 
 fn code_of(body: serde_json::Value, allow_http: bool) -> &'static str {
-    new_platform(fields(body), allow_http).unwrap_err().code
+    new_platform(fields(body), allow_http)
+        .unwrap_err()
+        .code()
+        .as_str()
 }
 
 #[test]
@@ -75,8 +78,8 @@ fn each_missing_field_is_named() {
         let mut body = valid();
         body[field] = serde_json::Value::Null;
         let err = new_platform(fields(body), false).unwrap_err();
-        assert_eq!(err.code, "MISSING_FIELD");
-        assert!(err.message.contains(field), "{}", err.message);
+        assert_eq!(err.code(), "MISSING_FIELD");
+        assert!(err.to_string().contains(field), "{err}");
     }
 }
 
@@ -139,7 +142,7 @@ fn partial_update_validates_only_present_fields() {
     assert_eq!(update.status, Some(PlatformStatus::Inactive));
     assert!(update.issuer.is_none() && update.deployment_ids.is_none());
     let err = partial_update(fields(json!({"url": "http://x.test"})), false).unwrap_err();
-    assert_eq!(err.code, "INSECURE_URL");
+    assert_eq!(err.code(), "INSECURE_URL");
 }
 
 #[test]
@@ -175,11 +178,11 @@ fn keys_that_can_never_verify_are_refused_with_the_reason() {
         let mut body = valid();
         body["authConfig"] = json!({"method": method, "key": key});
         let err = new_platform(fields(body), false).unwrap_err();
-        assert_eq!(err.code, "INVALID_AUTH_CONFIG", "{method} {reason}");
-        assert!(err.message.contains(reason), "{}", err.message);
+        assert_eq!(err.code(), "INVALID_AUTH_CONFIG", "{method} {reason}");
+        assert!(err.to_string().contains(reason), "{err}");
         let patch = json!({"authConfig": {"method": method, "key": key}});
         assert_eq!(
-            partial_update(fields(patch), false).unwrap_err().code,
+            partial_update(fields(patch), false).unwrap_err().code(),
             "INVALID_AUTH_CONFIG"
         );
     }

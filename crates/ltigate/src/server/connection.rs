@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -34,6 +33,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tower::{Service, ServiceExt};
 
+use crate::code::Code;
 use crate::http::error::ApiError;
 
 /// The bounds every connection gets.
@@ -332,9 +332,8 @@ where
 }
 
 fn request_timed_out() -> Response {
-    ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        "REQUEST_TIMEOUT",
+    ApiError::described(
+        Code::RequestTimeout,
         "The request took too long to arrive or to answer; send it again.",
     )
     .into_response()

@@ -224,6 +224,23 @@ impl Store {
         .await?)
     }
 
+    /// Every waiting change, by platform id, in one query (the admin list shows them all;
+    /// there is at most one per platform).
+    pub async fn platform_changes(
+        &self,
+    ) -> Result<std::collections::HashMap<String, PlatformChange>, StoreError> {
+        let changes: Vec<PlatformChange> = sqlx::query_as(
+            "SELECT platform_id, auth_endpoint, token_endpoint, jwks_uri, deployment_id, \
+             product_family, version, scopes, created_at FROM platform_changes",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(changes
+            .into_iter()
+            .map(|c| (c.platform_id.clone(), c))
+            .collect())
+    }
+
     /// Applies the proposed change to the platform, in one transaction. False when there is none.
     pub async fn approve_platform_change(
         &self,
