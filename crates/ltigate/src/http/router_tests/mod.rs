@@ -23,7 +23,6 @@ use crate::secret::{KeyHash, Random, random_token};
 use crate::server::Server;
 use crate::store::{LaunchWrite, NewPlatform, PlatformKey, PlatformStatus};
 
-
 /// The stored launch: the least a resource link launch carries (the API reads stored claims
 /// with the launch's own rules).
 const LAUNCH_CLAIMS: &str = r#"{"sub": "user-1",
