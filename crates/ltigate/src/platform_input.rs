@@ -4,7 +4,7 @@
 //! but stored exactly as given.
 
 use lti::error::LaunchError;
-use lti::jwk::{Jwk, VerificationKey};
+use lti::ids::{ClientId, Issuer};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
@@ -82,7 +82,7 @@ pub fn new_platform(fields: PlatformFields, allow_http: bool) -> Result<NewPlatf
     let deployment_ids = deployment_ids(fields.deployment_ids.unwrap_or_default())?;
     Ok(NewPlatform {
         issuer: issuer(required(fields.url, "url")?, allow_http)?,
-        client_id: identifier(required(fields.client_id, "clientId")?, "clientId")?,
+        client_id: client_id(required(fields.client_id, "clientId")?)?,
         name: name(required(fields.name, "name")?)?,
         auth_endpoint: endpoint(
             required(fields.authentication_endpoint, "authenticationEndpoint")?,
@@ -128,10 +128,7 @@ pub fn partial_update(
 ) -> Result<PlatformUpdate, InvalidInput> {
     Ok(PlatformUpdate {
         issuer: fields.url.map(|u| issuer(u, allow_http)).transpose()?,
-        client_id: fields
-            .client_id
-            .map(|c| identifier(c, "clientId"))
-            .transpose()?,
+        client_id: fields.client_id.map(client_id).transpose()?,
         name: fields.name.map(name).transpose()?,
         auth_endpoint: fields
             .authentication_endpoint
@@ -188,16 +185,18 @@ fn checked_url(value: &str, field: &str, allow_http: bool) -> Result<Url, Invali
     Ok(url)
 }
 
-fn issuer(value: String, allow_http: bool) -> Result<String, InvalidInput> {
+fn issuer(value: String, allow_http: bool) -> Result<Issuer, InvalidInput> {
     let value = value.trim().to_owned();
     checked_url(&value, "url", allow_http)?;
-    Ok(value)
+    Ok(Issuer::new(value))
 }
 
-fn endpoint(value: String, field: &str, allow_http: bool) -> Result<String, InvalidInput> {
-    let value = value.trim().to_owned();
-    checked_url(&value, field, allow_http)?;
-    Ok(value)
+fn endpoint(value: String, field: &str, allow_http: bool) -> Result<Url, InvalidInput> {
+    checked_url(value.trim(), field, allow_http)
+}
+
+fn client_id(value: String) -> Result<ClientId, InvalidInput> {
+    identifier(value, "clientId").map(ClientId::new)
 }
 
 fn identifier(value: String, field: &str) -> Result<String, InvalidInput> {
@@ -233,21 +232,10 @@ fn platform_key(config: AuthConfig, allow_http: bool) -> Result<PlatformKey, Inv
         _ => return Err(bad_key("must be a string")),
     };
     match config.method.as_str() {
-        "JWK_SET" => {
-            checked_url(&key_text, "authConfig.key", allow_http)?;
-            Ok(PlatformKey::JwkSet(key_text))
-        }
+        "JWK_SET" => checked_url(&key_text, "authConfig.key", allow_http).map(PlatformKey::JwkSet),
         // The launch's own key rules: a key stored here must be able to verify an id_token.
-        "JWK_KEY" => {
-            Jwk::from_json(key_text.as_bytes())
-                .and_then(|jwk| VerificationKey::from_jwk(&jwk))
-                .map_err(unusable_key)?;
-            Ok(PlatformKey::Jwk(key_text))
-        }
-        "RSA_KEY" => {
-            VerificationKey::from_rsa_pem(key_text.as_bytes()).map_err(unusable_key)?;
-            Ok(PlatformKey::RsaPem(key_text))
-        }
+        "JWK_KEY" => PlatformKey::jwk(key_text).map_err(unusable_key),
+        "RSA_KEY" => PlatformKey::rsa_pem(key_text).map_err(unusable_key),
         _ => Err(InvalidInput::InvalidAuthConfig(
             "`authConfig.method` must be JWK_SET, JWK_KEY or RSA_KEY.".into(),
         )),

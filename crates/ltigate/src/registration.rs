@@ -17,6 +17,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use lti::ids::{ClientId, Issuer};
 use lti::registration::{
     HostedIssuer, PlatformConfiguration, RegistrationResponse, ToolDescription, ToolMessage,
     check_issuer, parse_registration_response, registration_request,
@@ -281,12 +282,12 @@ impl Registrar {
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| default_platform_name(platform));
         let new = NewPlatform {
-            issuer: platform.issuer.clone(),
-            client_id: response.client_id.clone(),
+            issuer: Issuer::new(platform.issuer.as_str()),
+            client_id: ClientId::new(response.client_id.as_str()),
             name: name.clone(),
-            auth_endpoint: platform.authorization_endpoint.to_string(),
-            token_endpoint: platform.token_endpoint.to_string(),
-            key: PlatformKey::JwkSet(platform.jwks_uri.to_string()),
+            auth_endpoint: platform.authorization_endpoint.clone(),
+            token_endpoint: platform.token_endpoint.clone(),
+            key: PlatformKey::JwkSet(platform.jwks_uri.clone()),
             status: if active {
                 PlatformStatus::Active
             } else {

@@ -99,8 +99,8 @@ async fn idtoken_route(
         LaunchClaims::from_json(&auth.launch.claims).map_err(|e| ApiError::internal(&e))?;
     let platform = PlatformInfo {
         id: &auth.platform.id,
-        issuer: &auth.platform.issuer,
-        client_id: &auth.platform.client_id,
+        issuer: auth.platform.issuer.as_str(),
+        client_id: auth.platform.client_id.as_str(),
     };
     let body = idtoken(&claims, &platform, auth.launch.service_key.as_deref());
     Ok(Json(body).into_response())

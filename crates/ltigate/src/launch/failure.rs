@@ -33,8 +33,9 @@ pub enum LaunchFailure {
     PlatformPending,
     #[error("the LMS's registration is turned off")]
     PlatformInactive,
-    #[error("the LMS's authorization endpoint is not a valid URL")]
-    AuthEndpointInvalid,
+    /// The stored registration no longer parses (edited outside ltigate).
+    #[error("the LMS's stored registration is invalid")]
+    PlatformInvalid(#[source] StoreError),
     #[error("the launch carries no login state")]
     StateMissing,
     #[error("the login state was not issued by this tool")]
@@ -70,7 +71,16 @@ pub enum LaunchFailure {
     Token(#[from] LaunchError),
     /// A failure of ltigate itself.
     #[error("storage failed")]
-    Store(#[from] StoreError),
+    Store(#[source] StoreError),
+}
+
+impl From<StoreError> for LaunchFailure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::PlatformInvalid(_) => Self::PlatformInvalid(e),
+            other => Self::Store(other),
+        }
+    }
 }
 
 impl LaunchFailure {
@@ -85,7 +95,7 @@ impl LaunchFailure {
             Self::ClientIdAmbiguous => Code::ClientIdAmbiguous,
             Self::PlatformPending => Code::PlatformPending,
             Self::PlatformInactive => Code::PlatformInactive,
-            Self::AuthEndpointInvalid => Code::PlatformMisconfigured,
+            Self::PlatformInvalid(_) => Code::PlatformMisconfigured,
             Self::StateMissing => Code::StateMissing,
             Self::StateInvalid => Code::StateInvalid,
             Self::StateExpired => Code::StateExpired,
@@ -115,7 +125,7 @@ impl LaunchFailure {
             Self::PlatformNotFound => "platform",
             Self::ClientIdAmbiguous => "client_id",
             Self::PlatformPending | Self::PlatformInactive => "platform_status",
-            Self::AuthEndpointInvalid => "auth_endpoint",
+            Self::PlatformInvalid(_) => "platform",
             Self::StateMissing | Self::StateInvalid | Self::StateExpired => "state",
             Self::StateStorageNotUsed
             | Self::StateBindingCrossSite

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use lti::claims::MessageType;
 use lti::id_token::{Expectations, UnverifiedIdToken, verify};
-use lti::ids::{ClientId, Issuer, Nonce};
+use lti::ids::Nonce;
 use url::Url;
 
 pub use failure::LaunchFailure;
@@ -141,14 +141,14 @@ impl Launcher {
             expires_at: now + self.config.launch.state_ttl.as_secs() as i64,
             storage_target: req.lti_storage_target.clone().filter(|t| !t.is_empty()),
         };
-        let mut url = auth_endpoint(&platform)?;
+        let mut url = platform.auth_endpoint.clone();
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("scope", "openid")
                 .append_pair("response_type", "id_token")
                 .append_pair("response_mode", "form_post")
                 .append_pair("prompt", "none")
-                .append_pair("client_id", &platform.client_id)
+                .append_pair("client_id", platform.client_id.as_str())
                 .append_pair("redirect_uri", &self.config.public_endpoint("/lti/launch"))
                 .append_pair("login_hint", login_hint)
                 .append_pair("state", &self.signer.seal(&state))
@@ -173,7 +173,7 @@ impl Launcher {
             .platform(&state.platform_id)
             .await?
             .ok_or_else(platform_not_found)?;
-        Ok(auth_endpoint(&platform)?.origin().ascii_serialization())
+        Ok(platform.auth_endpoint.origin().ascii_serialization())
     }
 
     /// Opens a state without checking its binding (to decide how the browser proves it).
@@ -204,15 +204,13 @@ impl Launcher {
         check_status(&platform)?;
         let key = self.keys.key_for(&platform, token.kid()).await?;
         let now = self.clock.now();
-        let issuer = Issuer::new(platform.issuer.as_str());
-        let client_id = ClientId::new(platform.client_id.as_str());
         let nonce = Nonce::new(state.nonce.as_str());
         let verified = verify(
             &token,
             &key,
             &Expectations {
-                issuer: &issuer,
-                client_id: &client_id,
+                issuer: &platform.issuer,
+                client_id: &platform.client_id,
                 nonce: &nonce,
                 now: u64::try_from(now).unwrap_or(0),
                 issued_after: u64::try_from(state.started_at).unwrap_or(0),
@@ -400,11 +398,6 @@ fn with_ltik(mut url: Url, ltik: &str) -> Url {
     url.set_query((!kept.is_empty()).then_some(kept.as_str()));
     url.query_pairs_mut().append_pair("ltik", ltik);
     url
-}
-
-/// The platform's OIDC authorization endpoint.
-fn auth_endpoint(platform: &Platform) -> Result<Url, LaunchFailure> {
-    Url::parse(&platform.auth_endpoint).map_err(|_| LaunchFailure::AuthEndpointInvalid)
 }
 
 fn platform_not_found() -> LaunchFailure {

@@ -110,19 +110,18 @@ impl PlatformKeys {
         kid: Option<&Kid>,
     ) -> Result<VerificationKey, LaunchFailure> {
         match &platform.key {
-            PlatformKey::RsaPem(pem) => Ok(VerificationKey::from_rsa_pem(pem.as_bytes())?),
-            PlatformKey::Jwk(json) => {
-                let jwk = lti::jwk::Jwk::from_json(json.as_bytes())?;
-                if let (Some(want), Some(have)) = (kid, jwk.kid())
+            PlatformKey::RsaPem(key) => Ok(key.verification_key().clone()),
+            PlatformKey::Jwk(key) => {
+                if let (Some(want), Some(have)) = (kid, key.kid())
                     && want != have
                 {
                     return Err(unknown_kid());
                 }
-                Ok(VerificationKey::from_jwk(&jwk)?)
+                Ok(key.verification_key().clone())
             }
             PlatformKey::JwkSet(url) => {
                 let kid = kid.ok_or_else(|| LaunchFailure::KidMissing)?;
-                self.key_in_set(url, kid).await
+                self.key_in_set(url.as_str(), kid).await
             }
         }
     }

@@ -28,7 +28,8 @@ fn code_of(body: serde_json::Value, allow_http: bool) -> &'static str {
 fn a_complete_platform_is_accepted_and_the_issuer_kept_verbatim() {
     let p = new_platform(fields(valid()), false).unwrap();
     assert_eq!(
-        p.issuer, "https://canvas.instructure.com",
+        p.issuer.as_str(),
+        "https://canvas.instructure.com",
         "no trailing slash added"
     );
     assert_eq!(p.status, PlatformStatus::Active);

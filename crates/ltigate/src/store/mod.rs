@@ -7,6 +7,7 @@
 mod keys;
 mod launches;
 mod platform_cache;
+mod platform_key;
 mod platforms;
 mod registrations;
 
@@ -22,9 +23,8 @@ use crate::clock::Clock;
 
 pub use keys::StoredKey;
 pub use launches::{LaunchWrite, LaunchWriteError, StoredLaunch};
-pub use platforms::{
-    NewPlatform, Platform, PlatformFilter, PlatformKey, PlatformStatus, PlatformUpdate,
-};
+pub use platform_key::{PlatformKey, StaticKey};
+pub use platforms::{NewPlatform, Platform, PlatformFilter, PlatformStatus, PlatformUpdate};
 pub use registrations::{PendingRegistration, PlatformChange, Registered, ScopeList};
 
 /// Errors from the store. Conflicts are separate so callers can answer 409.
@@ -35,6 +35,9 @@ pub enum StoreError {
     Conflict,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// A stored platform whose URLs or key no longer parse.
+    #[error("stored platform is invalid: {0}")]
+    PlatformInvalid(String),
     #[error("database error")]
     Database(#[source] sqlx::Error),
 }

@@ -61,7 +61,10 @@ impl PlatformCache {
         let now = self.clock.now();
         entries.insert(CacheKey::Id(platform.id.clone()), (now, platform.clone()));
         entries.insert(
-            CacheKey::Client(platform.issuer.clone(), platform.client_id.clone()),
+            CacheKey::Client(
+                platform.issuer.as_str().to_owned(),
+                platform.client_id.as_str().to_owned(),
+            ),
             (now, platform.clone()),
         );
     }

@@ -3,7 +3,11 @@
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, FromRow, Row};
 
+use lti::ids::{ClientId, Issuer};
+use url::Url;
+
 use super::platform_cache::CacheKey;
+use super::platform_key::PlatformKey;
 use super::registrations::pending_count_sql;
 use super::{Store, StoreError};
 use crate::secret::random_token;
@@ -36,52 +40,15 @@ impl PlatformStatus {
     }
 }
 
-/// How ltigate gets the platform's id_token signing key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlatformKey {
-    /// A JWKS URL (`JWK_SET`).
-    JwkSet(String),
-    /// One JWK, as JSON text (`JWK_KEY`).
-    Jwk(String),
-    /// One RSA public key, PEM (`RSA_KEY`).
-    RsaPem(String),
-}
-
-impl PlatformKey {
-    /// The LTIAAS `authConfig.method` name.
-    pub fn method(&self) -> &'static str {
-        match self {
-            Self::JwkSet(_) => "JWK_SET",
-            Self::Jwk(_) => "JWK_KEY",
-            Self::RsaPem(_) => "RSA_KEY",
-        }
-    }
-
-    pub fn key(&self) -> &str {
-        match self {
-            Self::JwkSet(k) | Self::Jwk(k) | Self::RsaPem(k) => k,
-        }
-    }
-
-    pub fn from_parts(method: &str, key: String) -> Option<Self> {
-        match method {
-            "JWK_SET" => Some(Self::JwkSet(key)),
-            "JWK_KEY" => Some(Self::Jwk(key)),
-            "RSA_KEY" => Some(Self::RsaPem(key)),
-            _ => None,
-        }
-    }
-}
-
 /// A registered platform with its known deployments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Platform {
     pub id: String,
-    pub issuer: String,
-    pub client_id: String,
+    pub issuer: Issuer,
+    pub client_id: ClientId,
     pub name: String,
-    pub auth_endpoint: String,
-    pub token_endpoint: String,
+    pub auth_endpoint: Url,
+    pub token_endpoint: Url,
     pub key: PlatformKey,
     pub status: PlatformStatus,
     pub allow_new_deployments: bool,
@@ -97,11 +64,11 @@ pub struct Platform {
 /// Everything needed to create a platform.
 #[derive(Debug, Clone)]
 pub struct NewPlatform {
-    pub issuer: String,
-    pub client_id: String,
+    pub issuer: Issuer,
+    pub client_id: ClientId,
     pub name: String,
-    pub auth_endpoint: String,
-    pub token_endpoint: String,
+    pub auth_endpoint: Url,
+    pub token_endpoint: Url,
     pub key: PlatformKey,
     pub status: PlatformStatus,
     pub allow_new_deployments: bool,
@@ -115,11 +82,11 @@ pub struct NewPlatform {
 /// the whole list.
 #[derive(Debug, Clone, Default)]
 pub struct PlatformUpdate {
-    pub issuer: Option<String>,
-    pub client_id: Option<String>,
+    pub issuer: Option<Issuer>,
+    pub client_id: Option<ClientId>,
     pub name: Option<String>,
-    pub auth_endpoint: Option<String>,
-    pub token_endpoint: Option<String>,
+    pub auth_endpoint: Option<Url>,
+    pub token_endpoint: Option<Url>,
     pub key: Option<PlatformKey>,
     pub status: Option<PlatformStatus>,
     pub allow_new_deployments: Option<bool>,
@@ -146,13 +113,13 @@ impl FromRow<'_, AnyRow> for Platform {
         let status: String = row.try_get("status")?;
         Ok(Self {
             id: row.try_get("id")?,
-            issuer: row.try_get("issuer")?,
-            client_id: row.try_get("client_id")?,
+            issuer: Issuer::new(row.try_get::<String, _>("issuer")?),
+            client_id: ClientId::new(row.try_get::<String, _>("client_id")?),
             name: row.try_get("name")?,
-            auth_endpoint: row.try_get("auth_endpoint")?,
-            token_endpoint: row.try_get("token_endpoint")?,
+            auth_endpoint: stored_url(row, "auth_endpoint")?,
+            token_endpoint: stored_url(row, "token_endpoint")?,
             key: PlatformKey::from_parts(&method, row.try_get("auth_key")?)
-                .ok_or_else(|| corrupt("auth_method"))?,
+                .ok_or_else(|| corrupt("auth_method or auth_key"))?,
             status: PlatformStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
             allow_new_deployments: row.try_get::<i64, _>("allow_new_deployments")? != 0,
             product_family: row.try_get("product_family")?,
@@ -163,6 +130,12 @@ impl FromRow<'_, AnyRow> for Platform {
             updated_at: row.try_get("updated_at")?,
         })
     }
+}
+
+/// A stored URL column; one that no longer parses fails the read, never a later launch.
+fn stored_url(row: &AnyRow, column: &str) -> Result<Url, sqlx::Error> {
+    Url::parse(&row.try_get::<String, _>(column)?)
+        .map_err(|_| sqlx::Error::Decode(format!("invalid {column}").into()))
 }
 
 impl Store {
@@ -198,11 +171,11 @@ impl Store {
             pending_count_sql("$14")
         )))
         .bind(&id)
-        .bind(&new.issuer)
-        .bind(&new.client_id)
+        .bind(new.issuer.as_str())
+        .bind(new.client_id.as_str())
         .bind(&new.name)
-        .bind(&new.auth_endpoint)
-        .bind(&new.token_endpoint)
+        .bind(new.auth_endpoint.as_str())
+        .bind(new.token_endpoint.as_str())
         .bind(new.key.method())
         .bind(new.key.key())
         .bind(new.status.as_str())
@@ -297,7 +270,10 @@ impl Store {
             let deployment: Option<String> = row.try_get("deployment_id")?;
             let id: String = row.try_get("id")?;
             if platforms.last().is_none_or(|p| p.id != id) {
-                platforms.push(Platform::from_row(row)?);
+                platforms.push(Platform::from_row(row).map_err(|e| match e {
+                    sqlx::Error::Decode(why) => StoreError::PlatformInvalid(why.to_string()),
+                    other => other.into(),
+                })?);
             }
             if let (Some(deployment), Some(platform)) = (deployment, platforms.last_mut()) {
                 platform.deployment_ids.push(deployment);
@@ -325,11 +301,11 @@ impl Store {
              WHERE id = $1",
         )
         .bind(id)
-        .bind(&update.issuer)
-        .bind(&update.client_id)
+        .bind(update.issuer.as_ref().map(Issuer::as_str))
+        .bind(update.client_id.as_ref().map(ClientId::as_str))
         .bind(&update.name)
-        .bind(&update.auth_endpoint)
-        .bind(&update.token_endpoint)
+        .bind(update.auth_endpoint.as_ref().map(Url::as_str))
+        .bind(update.token_endpoint.as_ref().map(Url::as_str))
         .bind(update.key.as_ref().map(PlatformKey::method))
         .bind(update.key.as_ref().map(PlatformKey::key))
         .bind(update.status.map(PlatformStatus::as_str))

@@ -165,8 +165,8 @@ impl Store {
     ) -> Result<Registered, StoreError> {
         // Straight from the database, not the launch path's cache: this decides a write.
         let filter = PlatformFilter {
-            issuer: Some(new.issuer.clone()),
-            client_id: Some(new.client_id.clone()),
+            issuer: Some(new.issuer.as_str().to_owned()),
+            client_id: Some(new.client_id.as_str().to_owned()),
             ..Default::default()
         };
         if let Some(existing) = self.platforms(&filter).await?.pop() {
@@ -182,9 +182,9 @@ impl Store {
                  ON CONFLICT (platform_id) DO NOTHING",
             )
             .bind(&existing.id)
-            .bind(&new.auth_endpoint)
-            .bind(&new.token_endpoint)
-            .bind(jwks_uri)
+            .bind(new.auth_endpoint.as_str())
+            .bind(new.token_endpoint.as_str())
+            .bind(jwks_uri.as_str())
             .bind(new.deployment_ids.first())
             .bind(&new.product_family)
             .bind(&new.version)

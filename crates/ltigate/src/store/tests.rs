@@ -1,3 +1,6 @@
+use lti::ids::{ClientId, Issuer};
+use sqlx::AssertSqlSafe;
+
 use super::*;
 
 /// A store on a fresh SQLite file in a temporary directory (kept alive by the guard).
@@ -8,14 +11,18 @@ pub(crate) async fn temp_store() -> (Store, tempfile::TempDir) {
     (store, dir)
 }
 
+fn url(text: &str) -> url::Url {
+    url::Url::parse(text).expect("test URL")
+}
+
 fn canvas(client_id: &str) -> NewPlatform {
     NewPlatform {
-        issuer: "https://canvas.example.edu".into(),
-        client_id: client_id.into(),
+        issuer: Issuer::new("https://canvas.example.edu"),
+        client_id: ClientId::new(client_id),
         name: "Canvas".into(),
-        auth_endpoint: "https://canvas.example.edu/api/lti/authorize_redirect".into(),
-        token_endpoint: "https://canvas.example.edu/login/oauth2/token".into(),
-        key: PlatformKey::JwkSet("https://canvas.example.edu/api/lti/security/jwks".into()),
+        auth_endpoint: url("https://canvas.example.edu/api/lti/authorize_redirect"),
+        token_endpoint: url("https://canvas.example.edu/login/oauth2/token"),
+        key: PlatformKey::JwkSet(url("https://canvas.example.edu/api/lti/security/jwks")),
         status: PlatformStatus::Active,
         allow_new_deployments: false,
         product_family: Some("canvas".into()),
@@ -88,7 +95,7 @@ async fn filters_combine() {
         .await
         .unwrap();
     assert_eq!(only_pending.len(), 1);
-    assert_eq!(only_pending[0].client_id, "2000");
+    assert_eq!(only_pending[0].client_id.as_str(), "2000");
     assert_eq!(only_pending[0].deployment_ids, ["7:abc", "8:def"]);
     let none = store
         .platforms(&PlatformFilter {
@@ -137,7 +144,7 @@ async fn update_into_an_existing_client_is_a_conflict_and_changes_nothing() {
     store.insert_platform(&canvas("1000"), 1).await.unwrap();
     let other = store.insert_platform(&canvas("2000"), 2).await.unwrap();
     let update = PlatformUpdate {
-        client_id: Some("1000".into()),
+        client_id: Some(ClientId::new("1000")),
         deployment_ids: Some(vec![]),
         ..Default::default()
     };
@@ -224,7 +231,7 @@ async fn the_platform_cache_is_cleared_by_own_writes_and_expires_for_others() {
     };
     node.update_platform(&p.id, &deactivate, 2).await.unwrap();
     let seen = node
-        .platform_by_client(&p.issuer, &p.client_id)
+        .platform_by_client(p.issuer.as_str(), p.client_id.as_str())
         .await
         .unwrap()
         .unwrap();
@@ -299,7 +306,7 @@ async fn registrations_respect_the_pending_cap_keep_the_first_change_and_expire(
 
     // A re-registration proposes a change once; a later one changes nothing.
     let moved = NewPlatform {
-        token_endpoint: "https://elsewhere.example/token".into(),
+        token_endpoint: url("https://elsewhere.example/token"),
         ..pending("2")
     };
     assert!(matches!(
@@ -352,4 +359,43 @@ async fn registrations_respect_the_pending_cap_keep_the_first_change_and_expire(
     );
     assert!(store.platform_change(&young).await.unwrap().is_none());
     assert!(store.platform(&young).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_stored_platform_that_no_longer_parses_fails_its_read_with_a_code() {
+    let (store, _dir) = temp_store().await;
+    for (column, value) in [
+        ("auth_endpoint", "not a url"),
+        ("auth_method", "RSA_KEY"),
+        (
+            "auth_key",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+        ),
+    ] {
+        let fresh = store.insert_platform(&canvas(column), 100).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE platforms SET {column} = $1 WHERE id = $2"
+        )))
+        .bind(value)
+        .bind(&fresh.id)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        store.platform_cache.clear();
+        let err = store.platform(&fresh.id).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::PlatformInvalid(_)),
+            "{column}: {err:?}"
+        );
+        // The launch path names it: the registration is misconfigured, not an outage.
+        assert_eq!(
+            crate::launch::LaunchFailure::from(err).code(),
+            crate::code::Code::PlatformMisconfigured
+        );
+        sqlx::query("DELETE FROM platforms WHERE id = $1")
+            .bind(&fresh.id)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+    }
 }

@@ -73,12 +73,14 @@ impl Fixture {
             .store
             .insert_platform(
                 &NewPlatform {
-                    issuer: ISSUER.into(),
-                    client_id: CLIENT_ID.into(),
+                    issuer: ::lti::ids::Issuer::new(ISSUER),
+                    client_id: ::lti::ids::ClientId::new(CLIENT_ID),
                     name: "LMS".into(),
-                    auth_endpoint: format!("{ISSUER}/auth"),
-                    token_endpoint: format!("{ISSUER}/token"),
-                    key: PlatformKey::JwkSet(format!("{ISSUER}/jwks")),
+                    auth_endpoint: url::Url::parse(&format!("{ISSUER}/auth")).expect("test URL"),
+                    token_endpoint: url::Url::parse(&format!("{ISSUER}/token")).expect("test URL"),
+                    key: PlatformKey::JwkSet(
+                        url::Url::parse(&format!("{ISSUER}/jwks")).expect("test URL"),
+                    ),
                     status: PlatformStatus::Active,
                     allow_new_deployments: false,
                     product_family: None,
