@@ -263,9 +263,9 @@ async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(),
                 println!(
                     "{:<18} {:<9} {:<24} {}",
                     p.id,
-                    p.status.as_str(),
-                    p.client_id,
-                    p.issuer
+                    p.settings.status.as_str(),
+                    p.settings.client_id,
+                    p.settings.issuer
                 );
             }
         }

@@ -112,7 +112,7 @@ impl Platforms {
             .update_platform(id, update, self.clock.now())
             .await?
             .ok_or(PlatformsError::NotFound)?;
-        tracing::info!(platform = %platform.id, status = platform.status.as_str(), "platform updated");
+        tracing::info!(platform = %platform.id, status = platform.settings.status.as_str(), "platform updated");
         self.record(platform).await
     }
 

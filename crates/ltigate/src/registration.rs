@@ -305,10 +305,10 @@ impl Registrar {
         let cap = (!active).then(|| self.pending_cap());
         Ok(match self.store.store_registration(&new, now, cap).await? {
             Registered::Created(p) => {
-                tracing::info!(platform = %p.id, status = p.status.as_str(), "platform registered dynamically");
+                tracing::info!(platform = %p.id, status = p.settings.status.as_str(), "platform registered dynamically");
                 Completed {
                     platform_id: p.id,
-                    status: p.status,
+                    status: p.settings.status,
                     change_proposed: false,
                     platform_name: name,
                 }
@@ -317,9 +317,9 @@ impl Registrar {
                 tracing::warn!(platform = %p.id, "re-registration of a known platform kept for admin approval");
                 Completed {
                     platform_id: p.id,
-                    status: p.status,
+                    status: p.settings.status,
                     change_proposed: true,
-                    platform_name: p.name,
+                    platform_name: p.settings.name,
                 }
             }
             Registered::ChangeAlreadyPending(p) => {

@@ -63,7 +63,7 @@ impl FromRequestParts<AppState> for LaunchAuth {
             .ok_or_else(invalid_ltik)?;
         // Deactivating a platform stops its launches at once, not when their ltiks expire.
         // The platform read is the cached one, so this costs the hot path no query.
-        if platform.status != PlatformStatus::Active {
+        if platform.settings.status != PlatformStatus::Active {
             return Err(ApiError::described(
                 Code::PlatformInactive,
                 "The platform of this launch is not active; an administrator can activate it.",
@@ -99,8 +99,8 @@ async fn idtoken_route(
         LaunchClaims::from_json(&auth.launch.claims).map_err(|e| ApiError::internal(&e))?;
     let platform = PlatformInfo {
         id: &auth.platform.id,
-        issuer: auth.platform.issuer.as_str(),
-        client_id: auth.platform.client_id.as_str(),
+        issuer: auth.platform.settings.issuer.as_str(),
+        client_id: auth.platform.settings.client_id.as_str(),
     };
     let body = idtoken(&claims, &platform, auth.launch.service_key.as_deref());
     Ok(Json(body).into_response())

@@ -141,14 +141,14 @@ impl Launcher {
             expires_at: now + self.config.launch.state_ttl.as_secs() as i64,
             storage_target: req.lti_storage_target.clone().filter(|t| !t.is_empty()),
         };
-        let mut url = platform.auth_endpoint.clone();
+        let mut url = platform.settings.auth_endpoint.clone();
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("scope", "openid")
                 .append_pair("response_type", "id_token")
                 .append_pair("response_mode", "form_post")
                 .append_pair("prompt", "none")
-                .append_pair("client_id", platform.client_id.as_str())
+                .append_pair("client_id", platform.settings.client_id.as_str())
                 .append_pair("redirect_uri", &self.config.public_endpoint("/lti/launch"))
                 .append_pair("login_hint", login_hint)
                 .append_pair("state", &self.signer.seal(&state))
@@ -173,7 +173,11 @@ impl Launcher {
             .platform(&state.platform_id)
             .await?
             .ok_or_else(platform_not_found)?;
-        Ok(platform.auth_endpoint.origin().ascii_serialization())
+        Ok(platform
+            .settings
+            .auth_endpoint
+            .origin()
+            .ascii_serialization())
     }
 
     /// Opens a state without checking its binding (to decide how the browser proves it).
@@ -209,8 +213,8 @@ impl Launcher {
             &token,
             &key,
             &Expectations {
-                issuer: &platform.issuer,
-                client_id: &platform.client_id,
+                issuer: &platform.settings.issuer,
+                client_id: &platform.settings.client_id,
                 nonce: &nonce,
                 now: u64::try_from(now).unwrap_or(0),
                 issued_after: u64::try_from(state.started_at).unwrap_or(0),
@@ -219,8 +223,12 @@ impl Launcher {
         )?;
         let claims = verified.claims();
         let deployment_id = claims.deployment_id().as_str();
-        let known = platform.deployment_ids.iter().any(|d| d == deployment_id);
-        if !known && !platform.allow_new_deployments {
+        let known = platform
+            .settings
+            .deployment_ids
+            .iter()
+            .any(|d| d == deployment_id);
+        if !known && !platform.settings.allow_new_deployments {
             return Err(LaunchFailure::DeploymentUnknown);
         }
         let target = self.app_target(claims.message_type(), claims.target_link_uri())?;
@@ -405,7 +413,7 @@ fn platform_not_found() -> LaunchFailure {
 }
 
 fn check_status(platform: &Platform) -> Result<(), LaunchFailure> {
-    match platform.status {
+    match platform.settings.status {
         PlatformStatus::Active => Ok(()),
         PlatformStatus::Pending => Err(LaunchFailure::PlatformPending),
         PlatformStatus::Inactive => Err(LaunchFailure::PlatformInactive),

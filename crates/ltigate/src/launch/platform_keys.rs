@@ -109,7 +109,7 @@ impl PlatformKeys {
         platform: &Platform,
         kid: Option<&Kid>,
     ) -> Result<VerificationKey, LaunchFailure> {
-        match &platform.key {
+        match &platform.settings.key {
             PlatformKey::RsaPem(key) => Ok(key.verification_key().clone()),
             PlatformKey::Jwk(key) => {
                 if let (Some(want), Some(have)) = (kid, key.kid())

@@ -24,7 +24,9 @@ use crate::clock::Clock;
 pub use keys::StoredKey;
 pub use launches::{LaunchWrite, LaunchWriteError, StoredLaunch};
 pub use platform_key::{PlatformKey, StaticKey};
-pub use platforms::{NewPlatform, Platform, PlatformFilter, PlatformStatus, PlatformUpdate};
+pub use platforms::{
+    NewPlatform, Platform, PlatformFilter, PlatformSettings, PlatformStatus, PlatformUpdate,
+};
 pub use registrations::{PendingRegistration, PlatformChange, Registered, ScopeList};
 
 /// Errors from the store. Conflicts are separate so callers can answer 409.

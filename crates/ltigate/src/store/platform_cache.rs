@@ -62,8 +62,8 @@ impl PlatformCache {
         entries.insert(CacheKey::Id(platform.id.clone()), (now, platform.clone()));
         entries.insert(
             CacheKey::Client(
-                platform.issuer.as_str().to_owned(),
-                platform.client_id.as_str().to_owned(),
+                platform.settings.issuer.as_str().to_owned(),
+                platform.settings.client_id.as_str().to_owned(),
             ),
             (now, platform.clone()),
         );

@@ -40,10 +40,18 @@ impl PlatformStatus {
     }
 }
 
-/// A registered platform with its known deployments.
+/// A registered platform: its settings, with the deployments known so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Platform {
     pub id: String,
+    pub settings: PlatformSettings,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a platform is registered with: everything needed to create one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformSettings {
     pub issuer: Issuer,
     pub client_id: ClientId,
     pub name: String,
@@ -57,26 +65,10 @@ pub struct Platform {
     /// Scopes granted at dynamic registration.
     pub scopes: Vec<String>,
     pub deployment_ids: Vec<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
 }
 
-/// Everything needed to create a platform.
-#[derive(Debug, Clone)]
-pub struct NewPlatform {
-    pub issuer: Issuer,
-    pub client_id: ClientId,
-    pub name: String,
-    pub auth_endpoint: Url,
-    pub token_endpoint: Url,
-    pub key: PlatformKey,
-    pub status: PlatformStatus,
-    pub allow_new_deployments: bool,
-    pub product_family: Option<String>,
-    pub version: Option<String>,
-    pub scopes: Vec<String>,
-    pub deployment_ids: Vec<String>,
-}
+/// A platform to create is its settings.
+pub type NewPlatform = PlatformSettings;
 
 /// A partial change; `None` keeps the stored value. `deployment_ids`, when given, replaces
 /// the whole list.
@@ -111,8 +103,7 @@ impl FromRow<'_, AnyRow> for Platform {
         let corrupt = |what: &str| sqlx::Error::Decode(format!("invalid {what}").into());
         let method: String = row.try_get("auth_method")?;
         let status: String = row.try_get("status")?;
-        Ok(Self {
-            id: row.try_get("id")?,
+        let settings = PlatformSettings {
             issuer: Issuer::new(row.try_get::<String, _>("issuer")?),
             client_id: ClientId::new(row.try_get::<String, _>("client_id")?),
             name: row.try_get("name")?,
@@ -126,6 +117,10 @@ impl FromRow<'_, AnyRow> for Platform {
             version: row.try_get("version")?,
             scopes: split_scopes(row.try_get("scopes")?),
             deployment_ids: Vec::new(),
+        };
+        Ok(Self {
+            id: row.try_get("id")?,
+            settings,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
@@ -276,7 +271,7 @@ impl Store {
                 })?);
             }
             if let (Some(deployment), Some(platform)) = (deployment, platforms.last_mut()) {
-                platform.deployment_ids.push(deployment);
+                platform.settings.deployment_ids.push(deployment);
             }
         }
         Ok(platforms)

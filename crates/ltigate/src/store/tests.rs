@@ -47,7 +47,7 @@ async fn connect_creates_the_file_and_migrates_idempotently() {
 async fn platform_round_trip_with_deduplicated_deployments() {
     let (store, _dir) = temp_store().await;
     let created = store.insert_platform(&canvas("1000"), 100).await.unwrap();
-    assert_eq!(created.deployment_ids, ["7:abc", "8:def"]);
+    assert_eq!(created.settings.deployment_ids, ["7:abc", "8:def"]);
     assert_eq!(created.created_at, 100);
     let found = store
         .platform_by_client("https://canvas.example.edu", "1000")
@@ -77,7 +77,7 @@ async fn a_failed_insert_writes_no_deployments() {
     dup.deployment_ids = vec!["new".into()];
     store.insert_platform(&dup, 2).await.unwrap_err();
     let after = store.platform(&first.id).await.unwrap().unwrap();
-    assert_eq!(after.deployment_ids, ["7:abc", "8:def"]);
+    assert_eq!(after.settings.deployment_ids, ["7:abc", "8:def"]);
 }
 
 #[tokio::test]
@@ -95,8 +95,8 @@ async fn filters_combine() {
         .await
         .unwrap();
     assert_eq!(only_pending.len(), 1);
-    assert_eq!(only_pending[0].client_id.as_str(), "2000");
-    assert_eq!(only_pending[0].deployment_ids, ["7:abc", "8:def"]);
+    assert_eq!(only_pending[0].settings.client_id.as_str(), "2000");
+    assert_eq!(only_pending[0].settings.deployment_ids, ["7:abc", "8:def"]);
     let none = store
         .platforms(&PlatformFilter {
             client_id: Some("1000".into()),
@@ -123,11 +123,11 @@ async fn partial_update_keeps_other_fields_and_replaces_deployments() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(updated.name, "Renamed");
-    assert_eq!(updated.status, PlatformStatus::Inactive);
-    assert_eq!(updated.deployment_ids, ["9"]);
-    assert_eq!(updated.issuer, p.issuer);
-    assert_eq!(updated.key, p.key);
+    assert_eq!(updated.settings.name, "Renamed");
+    assert_eq!(updated.settings.status, PlatformStatus::Inactive);
+    assert_eq!(updated.settings.deployment_ids, ["9"]);
+    assert_eq!(updated.settings.issuer, p.settings.issuer);
+    assert_eq!(updated.settings.key, p.settings.key);
     assert_eq!(updated.updated_at, 50);
     assert!(
         store
@@ -166,7 +166,7 @@ async fn delete_removes_the_platform_and_its_deployments() {
     let mut again = canvas("1000");
     again.deployment_ids = vec![];
     let p2 = store.insert_platform(&again, 2).await.unwrap();
-    assert!(p2.deployment_ids.is_empty());
+    assert!(p2.settings.deployment_ids.is_empty());
 }
 
 #[tokio::test]
@@ -221,7 +221,7 @@ async fn the_platform_cache_is_cleared_by_own_writes_and_expires_for_others() {
     let other_node = Store::connect(&url).await.unwrap();
     let p = node.insert_platform(&canvas("1000"), 1).await.unwrap();
     assert_eq!(
-        node.platform(&p.id).await.unwrap().unwrap().status,
+        node.platform(&p.id).await.unwrap().unwrap().settings.status,
         PlatformStatus::Active
     );
 
@@ -231,12 +231,12 @@ async fn the_platform_cache_is_cleared_by_own_writes_and_expires_for_others() {
     };
     node.update_platform(&p.id, &deactivate, 2).await.unwrap();
     let seen = node
-        .platform_by_client(p.issuer.as_str(), p.client_id.as_str())
+        .platform_by_client(p.settings.issuer.as_str(), p.settings.client_id.as_str())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
-        seen.status,
+        seen.settings.status,
         PlatformStatus::Inactive,
         "own writes show at once"
     );
@@ -251,21 +251,21 @@ async fn the_platform_cache_is_cleared_by_own_writes_and_expires_for_others() {
         .unwrap();
     let stale = node.platform(&p.id).await.unwrap().unwrap();
     assert_eq!(
-        stale.status,
+        stale.settings.status,
         PlatformStatus::Inactive,
         "cached within the TTL"
     );
     clock.advance(4);
     let still = node.platform(&p.id).await.unwrap().unwrap();
     assert_eq!(
-        still.status,
+        still.settings.status,
         PlatformStatus::Inactive,
         "cached until the TTL is over"
     );
     clock.advance(1);
     let fresh = node.platform(&p.id).await.unwrap().unwrap();
     assert_eq!(
-        fresh.status,
+        fresh.settings.status,
         PlatformStatus::Active,
         "another node's write shows after the TTL"
     );
