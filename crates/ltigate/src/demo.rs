@@ -166,8 +166,8 @@ impl Demo {
         let platform = platform_input::new_platform(fields, true)
             .map_err(|e| DemoError::Register(format!("{e} ({})", e.code())))?;
         state
-            .store
-            .insert_platform(&platform, state.clock.now())
+            .platforms
+            .create(&platform)
             .await
             .map_err(|e| DemoError::Register(e.to_string()))?;
 

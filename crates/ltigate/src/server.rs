@@ -41,6 +41,8 @@ pub enum StartError {
 pub struct Server {
     listener: TcpListener,
     state: AppState,
+    /// The server's own upkeep (purges) and tests use it; handlers go through services.
+    store: Store,
     /// An API key generated at this start, to be shown once.
     pub generated_api_key: Option<String>,
 }
@@ -125,12 +127,12 @@ impl Server {
             admin_key: config.admin_key.clone(),
             api_keys: ApiKeys::new(api_key_hashes),
             config,
-            store,
             clock,
         };
         Ok(Self {
             listener,
             state,
+            store,
             generated_api_key,
         })
     }
@@ -142,6 +144,11 @@ impl Server {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The store behind the services (for setup and tests; handlers never see it).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Serves until `shutdown` completes, then drains in-flight requests: the listener closes,
@@ -159,7 +166,7 @@ impl Server {
             shutdown_grace: config.timeouts.shutdown_grace,
         };
         let app = http::app(self.state.clone());
-        let purge = tokio::spawn(purge_loop(self.state.clone()));
+        let purge = tokio::spawn(purge_loop(self.store, self.state.clone()));
         connection::serve(self.listener, app, bounds, shutdown).await;
         purge.abort();
         Ok(())
@@ -167,16 +174,12 @@ impl Server {
 }
 
 /// Deletes expired short-lived rows at the configured interval.
-async fn purge_loop(state: AppState) {
+async fn purge_loop(store: Store, state: AppState) {
     let mut tick = tokio::time::interval(state.config.timeouts.purge_interval);
     loop {
         tick.tick().await;
         let pending_ttl = state.config.registration.pending_platform_ttl;
-        match state
-            .store
-            .purge_expired(state.clock.now(), pending_ttl)
-            .await
-        {
+        match store.purge_expired(state.clock.now(), pending_ttl).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "purged expired rows"),
             Err(e) => tracing::warn!(error = %e, "purge of expired rows failed"),

@@ -16,7 +16,6 @@ use lti::claims::LaunchClaims;
 
 use crate::api_shape::{PlatformInfo, idtoken, raw_idtoken_json};
 use crate::code::Code;
-use crate::secret::KeyHash;
 use crate::store::{Platform, PlatformStatus, StoredLaunch};
 
 pub fn routes() -> Router<AppState> {
@@ -51,14 +50,9 @@ impl FromRequestParts<AppState> for LaunchAuth {
             ));
         }
         let invalid_ltik = || ApiError::described(Code::InvalidLtik, "Invalid or expired ltik.");
-        let launch = state
-            .store
-            .launch(&KeyHash::of(ltik).to_stored(), state.clock.now())
-            .await?
-            .ok_or_else(invalid_ltik)?;
-        let platform = state
-            .store
-            .platform(&launch.platform_id)
+        let (launch, platform) = state
+            .launcher
+            .handed_off(ltik)
             .await?
             .ok_or_else(invalid_ltik)?;
         // Deactivating a platform stops its launches at once, not when their ltiks expire.

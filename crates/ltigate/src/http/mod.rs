@@ -37,7 +37,6 @@ use crate::launch::Launcher;
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::KeyHash;
-use crate::store::Store;
 
 pub use auth::ApiKeys;
 
@@ -45,7 +44,6 @@ pub use auth::ApiKeys;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub store: Store,
     pub keys: KeyRing,
     pub clock: Clock,
     pub api_keys: ApiKeys,

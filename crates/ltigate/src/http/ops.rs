@@ -15,7 +15,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Ready when the database answers.
 async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.store.ping().await {
+    if state.launcher.ready().await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")

@@ -25,7 +25,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::secret::{KeyHash, Random};
 use crate::store::{
-    LaunchWrite, LaunchWriteError, Platform, PlatformFilter, PlatformStatus, Store,
+    LaunchWrite, LaunchWriteError, Platform, PlatformFilter, PlatformStatus, Store, StoreError,
+    StoredLaunch,
 };
 
 /// Parameters of a third-party initiated login (LTI Core §5.1.1, 1EdTech Security §5.1.1.1).
@@ -116,6 +117,28 @@ impl Launcher {
     pub fn with_random(mut self, random: Random) -> Self {
         self.random = random;
         self
+    }
+
+    /// The launch an ltik was handed off with, and its platform; `None` when the ltik is
+    /// unknown or expired, or its platform is gone. The platform read is the cached one.
+    pub async fn handed_off(
+        &self,
+        ltik: &str,
+    ) -> Result<Option<(StoredLaunch, Platform)>, StoreError> {
+        let Some(launch) = self
+            .store
+            .launch(&KeyHash::of(ltik).to_stored(), self.clock.now())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let platform = self.store.platform(&launch.platform_id).await?;
+        Ok(platform.map(|p| (launch, p)))
+    }
+
+    /// Ready when the database answers.
+    pub async fn ready(&self) -> bool {
+        self.store.ping().await
     }
 
     /// OIDC login initiation: find the platform, seal a state, build the auth request.

@@ -69,8 +69,8 @@ impl Fixture {
             .expect("server binds");
         let state = server.state().clone();
         let now = clock.now();
-        let platform = state
-            .store
+        let platform = server
+            .store()
             .insert_platform(
                 &NewPlatform {
                     issuer: ::lti::ids::Issuer::new(ISSUER),
@@ -92,8 +92,8 @@ impl Fixture {
             )
             .await
             .expect("platform stored");
-        state
-            .store
+        server
+            .store()
             .record_launch(&LaunchWrite {
                 nonce_hash: "nonce-hash",
                 ltik_hash: &KeyHash::of(&ltik).to_stored(),
