@@ -17,7 +17,7 @@ use ltigate::platforms::{Platforms, PlatformsError};
 #[cfg(feature = "demo")]
 use ltigate::server::StartError;
 use ltigate::server::{self, Server};
-use ltigate::store::{PlatformFilter, PlatformStatus, Store};
+use ltigate::store::{KeyMethod, PlatformFilter, PlatformStatus, Store};
 
 use super::Command;
 
@@ -222,9 +222,9 @@ async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(),
     match cmd {
         PlatformsCommand::Add(add) => {
             let key = match (add.jwks_url, add.rsa_key_file) {
-                (Some(url), None) => ("JWK_SET", url),
+                (Some(url), None) => (KeyMethod::JwkSet, url),
                 (None, Some(path)) => (
-                    "RSA_KEY",
+                    KeyMethod::RsaKey,
                     std::fs::read_to_string(&path)
                         .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
                 ),
@@ -237,7 +237,7 @@ async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(),
                 authentication_endpoint: Some(add.authentication_endpoint),
                 accesstoken_endpoint: Some(add.accesstoken_endpoint),
                 auth_config: Some(AuthConfig {
-                    method: key.0.into(),
+                    method: key.0.as_str().into(),
                     key: key.1.into(),
                 }),
                 deployment_ids: Some(add.deployment_ids),

@@ -39,6 +39,7 @@ use crate::http::pages::escape;
 use crate::platform_input::{self, AuthConfig, PlatformFields};
 use crate::secret::{KeyHash, random_token};
 use crate::server::{Server, StartError};
+use crate::store::KeyMethod;
 
 /// The client id the simulator issues to ltigate in the demo.
 pub const CLIENT_ID: &str = "ltigate-demo";
@@ -156,7 +157,7 @@ impl Demo {
             authentication_endpoint: Some(sim.authorization_endpoint()),
             accesstoken_endpoint: Some(sim.token_endpoint()),
             auth_config: Some(AuthConfig {
-                method: "JWK_SET".into(),
+                method: KeyMethod::JwkSet.as_str().into(),
                 key: sim.jwks_uri().into(),
             }),
             deployment_ids: Some(vec![DEPLOYMENT_ID.into()]),

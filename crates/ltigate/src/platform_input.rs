@@ -10,7 +10,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::code::Code;
-use crate::store::{NewPlatform, PlatformKey, PlatformStatus, PlatformUpdate};
+use crate::store::{KeyMethod, NewPlatform, PlatformKey, PlatformStatus, PlatformUpdate};
 
 const MAX_ID_LEN: usize = 255;
 const MAX_URL_LEN: usize = 2048;
@@ -228,17 +228,21 @@ fn platform_key(config: AuthConfig, allow_http: bool) -> Result<PlatformKey, Inv
     let bad_key = |why: &str| InvalidInput::InvalidAuthConfig(format!("`authConfig.key` {why}."));
     let key_text = match config.key {
         Value::String(s) => s.trim().to_owned(),
-        Value::Object(_) if config.method == "JWK_KEY" => config.key.to_string(),
+        Value::Object(_) if config.method == KeyMethod::JwkKey.as_str() => config.key.to_string(),
         _ => return Err(bad_key("must be a string")),
     };
-    match config.method.as_str() {
-        "JWK_SET" => checked_url(&key_text, "authConfig.key", allow_http).map(PlatformKey::JwkSet),
-        // The launch's own key rules: a key stored here must be able to verify an id_token.
-        "JWK_KEY" => PlatformKey::jwk(key_text).map_err(unusable_key),
-        "RSA_KEY" => PlatformKey::rsa_pem(key_text).map_err(unusable_key),
-        _ => Err(InvalidInput::InvalidAuthConfig(
+    let method = KeyMethod::parse(&config.method).ok_or_else(|| {
+        InvalidInput::InvalidAuthConfig(
             "`authConfig.method` must be JWK_SET, JWK_KEY or RSA_KEY.".into(),
-        )),
+        )
+    })?;
+    match method {
+        KeyMethod::JwkSet => {
+            checked_url(&key_text, "authConfig.key", allow_http).map(PlatformKey::JwkSet)
+        }
+        // The launch's own key rules: a key stored here must be able to verify an id_token.
+        KeyMethod::JwkKey => PlatformKey::jwk(key_text).map_err(unusable_key),
+        KeyMethod::RsaKey => PlatformKey::rsa_pem(key_text).map_err(unusable_key),
     }
 }
 

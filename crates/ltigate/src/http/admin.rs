@@ -15,7 +15,7 @@ use super::extract::{ApiJson, ApiQuery};
 use crate::code::Code;
 use crate::platform_input::{self, PlatformFields};
 use crate::platforms::PlatformRecord;
-use crate::store::{Platform, PlatformChange, PlatformFilter, PlatformStatus};
+use crate::store::{KeyMethod, Platform, PlatformChange, PlatformFilter, PlatformStatus};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -76,7 +76,7 @@ impl From<PlatformChange> for ChangeView {
             authentication_endpoint: c.auth_endpoint,
             accesstoken_endpoint: c.token_endpoint,
             auth_config: AuthConfigView {
-                method: "JWK_SET",
+                method: KeyMethod::JwkSet.as_str(),
                 key: c.jwks_uri,
             },
             deployment_id: c.deployment_id,

@@ -23,7 +23,7 @@ use crate::clock::Clock;
 
 pub use keys::StoredKey;
 pub use launches::{LaunchWrite, LaunchWriteError, StoredLaunch};
-pub use platform_key::{PlatformKey, StaticKey};
+pub use platform_key::{KeyMethod, PlatformKey, StaticKey};
 pub use platforms::{
     NewPlatform, Platform, PlatformFilter, PlatformSettings, PlatformStatus, PlatformUpdate,
 };

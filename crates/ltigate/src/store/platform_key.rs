@@ -77,10 +77,11 @@ impl PlatformKey {
     /// The LTIAAS `authConfig.method` name.
     pub fn method(&self) -> &'static str {
         match self {
-            Self::JwkSet(_) => "JWK_SET",
-            Self::Jwk(_) => "JWK_KEY",
-            Self::RsaPem(_) => "RSA_KEY",
+            Self::JwkSet(_) => KeyMethod::JwkSet,
+            Self::Jwk(_) => KeyMethod::JwkKey,
+            Self::RsaPem(_) => KeyMethod::RsaKey,
         }
+        .as_str()
     }
 
     /// The key as registered: the JWKS URL or the static key's text.
@@ -93,11 +94,38 @@ impl PlatformKey {
 
     /// A stored key; `None` when the method is unknown or the key no longer parses.
     pub(super) fn from_parts(method: &str, key: String) -> Option<Self> {
-        match method {
-            "JWK_SET" => Url::parse(&key).ok().map(Self::JwkSet),
-            "JWK_KEY" => Self::jwk(key).ok(),
-            "RSA_KEY" => Self::rsa_pem(key).ok(),
-            _ => None,
+        match KeyMethod::parse(method)? {
+            KeyMethod::JwkSet => Url::parse(&key).ok().map(Self::JwkSet),
+            KeyMethod::JwkKey => Self::jwk(key).ok(),
+            KeyMethod::RsaKey => Self::rsa_pem(key).ok(),
         }
+    }
+}
+
+/// How a platform's key is given (LTIAAS `authConfig.method`): named once here for the admin
+/// API, the CLI and the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMethod {
+    /// The platform's JWKS URL.
+    JwkSet,
+    /// One JWK.
+    JwkKey,
+    /// One RSA public key PEM.
+    RsaKey,
+}
+
+impl KeyMethod {
+    pub const ALL: [Self; 3] = [Self::JwkSet, Self::JwkKey, Self::RsaKey];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::JwkSet => "JWK_SET",
+            Self::JwkKey => "JWK_KEY",
+            Self::RsaKey => "RSA_KEY",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == name)
     }
 }
