@@ -140,6 +140,13 @@ codes! {
     InsecureUrl => "INSECURE_URL",
     InvalidField => "INVALID_FIELD",
     InvalidAuthConfig => "INVALID_AUTH_CONFIG",
+    // LTI Advantage services: access tokens and service keys.
+    InvalidServiceKey => "INVALID_SERVICE_KEY",
+    ServiceKeyNotFound => "SERVICE_KEY_NOT_FOUND",
+    ScopeNotGranted => "SCOPE_NOT_GRANTED",
+    TokenRequestFailed => "TOKEN_REQUEST_FAILED",
+    TokenAnswerInvalid => "TOKEN_ANSWER_INVALID",
+    PlatformServiceError => "PLATFORM_SERVICE_ERROR",
     // Any route.
     RequestTimeout => "REQUEST_TIMEOUT",
     InternalError => "INTERNAL_ERROR",
