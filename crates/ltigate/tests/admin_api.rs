@@ -380,3 +380,42 @@ async fn an_inactive_platforms_ltiks_stop_reading_until_it_is_active_again() {
         .await;
     assert_eq!(lms.idtoken(ltik, "").await.status(), 200);
 }
+
+/// `authorizationServer` (the `aud` of service token requests) is set, kept by a PATCH that
+/// does not name it, cleared by `""`, and refused when it is not a URL or host name.
+#[tokio::test]
+async fn authorization_server_is_set_kept_and_cleared() {
+    let gate = TestGate::start(|_| {}).await;
+    let mut body = platform("as-1");
+    body["authorizationServer"] = json!("https://auth.moodle.example.edu/token");
+    let created = create(&gate, &body).await;
+    assert_eq!(
+        created["authorizationServer"],
+        "https://auth.moodle.example.edu/token"
+    );
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/admin/platforms/{id}");
+    let renamed: Value = gate
+        .admin_json(Method::PATCH, &path, Some(&json!({"name": "Renamed"})))
+        .await;
+    assert_eq!(
+        renamed["authorizationServer"],
+        created["authorizationServer"]
+    );
+    let cleared: Value = gate
+        .admin_json(
+            Method::PATCH,
+            &path,
+            Some(&json!({"authorizationServer": ""})),
+        )
+        .await;
+    assert_eq!(cleared["authorizationServer"], Value::Null);
+
+    let response = gate
+        .admin(Method::PATCH, &path)
+        .json(&json!({"authorizationServer": "two words"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 400, "INVALID_FIELD").await;
+}

@@ -222,6 +222,13 @@ async fn canvas_moodle_and_spec_documents_register_and_launch() {
         if !family.is_empty() {
             assert_eq!(platform["productFamilyCode"], family, "{profile:?}");
         }
+        // Canvas names its authorization server (the `aud` of service token requests).
+        let advertised = sim.openid_configuration()["authorization_server"].clone();
+        assert_eq!(
+            platform["authorizationServer"], advertised,
+            "{profile:?}: authorization_server stored as advertised"
+        );
+        assert_eq!(advertised.is_string(), profile == Profile::Canvas);
         let client_id = platform["clientId"].as_str().unwrap();
         let tool = sim
             .tool(client_id)

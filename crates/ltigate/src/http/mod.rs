@@ -14,9 +14,9 @@ mod ops;
 pub mod pages;
 mod registration;
 pub mod request_id;
-mod service_auth;
 #[cfg(test)]
 mod router_tests;
+mod service_auth;
 
 use std::sync::Arc;
 

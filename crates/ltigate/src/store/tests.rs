@@ -401,3 +401,84 @@ async fn a_stored_platform_that_no_longer_parses_fails_its_read_with_a_code() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn access_tokens_are_shared_until_expiry_and_dropped_only_when_unchanged() {
+    let (store, _dir) = temp_store().await;
+    let platform = store.insert_platform(&canvas("1000"), 100).await.unwrap();
+    let token = |t: &str, expires_at| StoredToken {
+        token: t.into(),
+        expires_at,
+    };
+    store
+        .save_access_token(&platform.id, "a b", &token("t1", 1_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.access_token(&platform.id, "a b", 999).await.unwrap(),
+        Some(token("t1", 1_000))
+    );
+    assert_eq!(
+        store
+            .access_token(&platform.id, "a b", 1_000)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.access_token(&platform.id, "a", 0).await.unwrap(),
+        None
+    );
+    // A newer token replaces it; dropping the old one leaves the newer in place.
+    store
+        .save_access_token(&platform.id, "a b", &token("t2", 2_000))
+        .await
+        .unwrap();
+    store
+        .drop_access_token(&platform.id, "a b", "t1")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.access_token(&platform.id, "a b", 0).await.unwrap(),
+        Some(token("t2", 2_000))
+    );
+    store
+        .drop_access_token(&platform.id, "a b", "t2")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.access_token(&platform.id, "a b", 0).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_service_key_records_services_and_revocation_moves_its_generation() {
+    let (store, _dir) = temp_store().await;
+    let platform = store.insert_platform(&canvas("1000"), 100).await.unwrap();
+    let at = KeyContext {
+        platform_id: &platform.id,
+        deployment_id: "7:abc",
+        context_id: "course-1",
+    };
+    let hash = |g: i64| format!("hash-{g}");
+    let first = store.service_key(at, hash, "{\"v\":1}", 100).await.unwrap();
+    assert_eq!(first.generation, 0);
+    assert_eq!(first.services.as_deref(), Some("{\"v\":1}"));
+    let changed = store.service_key(at, hash, "{\"v\":2}", 101).await.unwrap();
+    assert_eq!(
+        (changed.generation, changed.services.as_deref()),
+        (0, Some("{\"v\":2}"))
+    );
+    let found = store.service_key_by_hash("hash-0").await.unwrap().unwrap();
+    assert_eq!(found, changed);
+
+    assert!(store.revoke_service_key(&found, "hash-1").await.unwrap());
+    assert!(
+        !store.revoke_service_key(&found, "hash-1").await.unwrap(),
+        "a second revocation of the same generation changes nothing"
+    );
+    assert_eq!(store.service_key_by_hash("hash-0").await.unwrap(), None);
+    let next = store.service_key(at, hash, "{\"v\":2}", 102).await.unwrap();
+    assert_eq!(next.generation, 1);
+}
