@@ -34,6 +34,7 @@ pub mod error;
 pub mod id_token;
 pub mod ids;
 pub mod jwk;
+pub mod paging;
 pub mod registration;
 
 pub use error::LaunchError;
