@@ -29,11 +29,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod ags;
 pub mod claims;
 pub mod error;
 pub mod id_token;
 pub mod ids;
 pub mod jwk;
+pub mod nrps;
 pub mod paging;
 pub mod registration;
 

@@ -123,7 +123,9 @@ fn canvas_and_moodle_style_headers() {
     let links = Links::from_headers([moodle], None);
     assert_eq!(
         links.next.as_deref(),
-        Some("https://moodle.example.edu/mod/lti/services.php/2/lineitems?type_id=1&limit=2&from=2")
+        Some(
+            "https://moodle.example.edu/mod/lti/services.php/2/lineitems?type_id=1&limit=2&from=2"
+        )
     );
 }
 
