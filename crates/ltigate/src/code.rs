@@ -140,6 +140,11 @@ codes! {
     InsecureUrl => "INSECURE_URL",
     InvalidField => "INVALID_FIELD",
     InvalidAuthConfig => "INVALID_AUTH_CONFIG",
+    // LTI Advantage services for the app (AGS, NRPS).
+    ServiceNotAvailable => "SERVICE_NOT_AVAILABLE",
+    ScopeNotGranted => "SCOPE_NOT_GRANTED",
+    UrlNotAllowed => "URL_NOT_ALLOWED",
+    ServiceAnswerInvalid => "SERVICE_ANSWER_INVALID",
     // Any route.
     RequestTimeout => "REQUEST_TIMEOUT",
     InternalError => "INTERNAL_ERROR",
