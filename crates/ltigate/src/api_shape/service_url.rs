@@ -169,8 +169,8 @@ mod tests {
         assert_eq!(item("default"), ("default".into(), false));
         assert_eq!(item("default/scores"), ("default".into(), true));
         assert_eq!(
-            item(&format!("{}/", "https%3A%2F%2Flms.example.com%2Fli")).1,
-            false
+            item("https%3A%2F%2Flms.example.com%2Fli/"),
+            ("https://lms.example.com/li".to_owned(), false)
         );
     }
 

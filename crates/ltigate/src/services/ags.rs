@@ -229,13 +229,16 @@ impl<'a> Ags<'a> {
 
     /// `Ok` when the claim grants any of `scopes` (the first is the one named otherwise).
     fn require(&self, scopes: &[&'static str]) -> Result<(), AgsServiceError> {
-        let granted = |s: &&str| self.claim.scope.iter().any(|g| g == s);
-        match scopes.iter().find(granted) {
-            Some(_) => Ok(()),
-            None => Err(AgsServiceError::ScopeNotGranted(
-                scopes.first().copied().unwrap_or(scope::LINEITEM),
-            )),
+        if scopes.iter().any(|s| self.grants(s)) {
+            return Ok(());
         }
+        Err(AgsServiceError::ScopeNotGranted(
+            scopes.first().copied().unwrap_or(scope::LINEITEM),
+        ))
+    }
+
+    fn grants(&self, scope: &str) -> bool {
+        self.claim.scope.iter().any(|g| g == scope)
     }
 
     fn container(&self) -> Result<Url, AgsServiceError> {
@@ -258,9 +261,9 @@ impl<'a> Ags<'a> {
                 .own_line_item()
                 .ok_or(AgsServiceError::EndpointMissing("lineitem")),
             LineItemRef::Url(url) => {
-                let own = self.own_line_item().is_some_and(|own| {
-                    same_endpoint(url, &own) && url.query() == own.query()
-                });
+                let own = self
+                    .own_line_item()
+                    .is_some_and(|own| same_endpoint(url, &own) && url.query() == own.query());
                 let in_container = self
                     .claim
                     .lineitems
@@ -277,10 +280,7 @@ impl<'a> Ags<'a> {
     }
 
     async fn send(&self, request: Request) -> Result<Response, AgsServiceError> {
-        let scopes: Vec<&str> = AGS_SCOPES
-            .into_iter()
-            .filter(|s| self.claim.scope.iter().any(|g| g == s))
-            .collect();
+        let scopes: Vec<&str> = AGS_SCOPES.into_iter().filter(|s| self.grants(s)).collect();
         Ok(self
             .client
             .send(&self.ctx.platform, &scopes, request)

@@ -76,11 +76,7 @@ pub async fn memberships(
         .accept(MEMBERSHIP_CONTAINER_MEDIA_TYPE)
         .max_bytes(MAX_PAGE_BYTES);
     let response = client
-        .send(
-            &ctx.platform,
-            &[SCOPE_CONTEXT_MEMBERSHIP_READONLY],
-            request,
-        )
+        .send(&ctx.platform, &[SCOPE_CONTEXT_MEMBERSHIP_READONLY], request)
         .await?;
     let page = json_body(&response).map_err(NrpsServiceError::AnswerInvalid)?;
     Ok(MembershipsAnswer {
