@@ -31,6 +31,7 @@
 
 pub mod ags;
 pub mod claims;
+pub mod client_assertion;
 pub mod error;
 pub mod id_token;
 pub mod ids;

@@ -68,6 +68,10 @@ pub struct AddPlatform {
     /// OAuth2 token endpoint.
     #[arg(long)]
     accesstoken_endpoint: String,
+    /// The `aud` of service token requests, when the platform names one other than the
+    /// token endpoint.
+    #[arg(long)]
+    authorization_server: Option<String>,
     /// The platform's JWKS URL.
     #[arg(long, group = "key")]
     jwks_url: Option<String>,
@@ -236,6 +240,7 @@ async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(),
                 name: Some(add.name),
                 authentication_endpoint: Some(add.authentication_endpoint),
                 accesstoken_endpoint: Some(add.accesstoken_endpoint),
+                authorization_server: add.authorization_server,
                 auth_config: Some(AuthConfig {
                     method: key.0.as_str().into(),
                     key: key.1.into(),

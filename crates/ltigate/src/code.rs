@@ -140,9 +140,15 @@ codes! {
     InsecureUrl => "INSECURE_URL",
     InvalidField => "INVALID_FIELD",
     InvalidAuthConfig => "INVALID_AUTH_CONFIG",
+    // LTI Advantage services: access tokens and service keys.
+    InvalidServiceKey => "INVALID_SERVICE_KEY",
+    ServiceKeyNotFound => "SERVICE_KEY_NOT_FOUND",
+    ScopeNotGranted => "SCOPE_NOT_GRANTED",
+    TokenRequestFailed => "TOKEN_REQUEST_FAILED",
+    TokenAnswerInvalid => "TOKEN_ANSWER_INVALID",
+    PlatformServiceError => "PLATFORM_SERVICE_ERROR",
     // LTI Advantage services for the app (AGS, NRPS).
     ServiceNotAvailable => "SERVICE_NOT_AVAILABLE",
-    ScopeNotGranted => "SCOPE_NOT_GRANTED",
     UrlNotAllowed => "URL_NOT_ALLOWED",
     ServiceAnswerInvalid => "SERVICE_ANSWER_INVALID",
     // Any route.

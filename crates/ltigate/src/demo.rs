@@ -156,6 +156,7 @@ impl Demo {
             name: Some("LMS simulator".into()),
             authentication_endpoint: Some(sim.authorization_endpoint()),
             accesstoken_endpoint: Some(sim.token_endpoint()),
+            authorization_server: None,
             auth_config: Some(AuthConfig {
                 method: KeyMethod::JwkSet.as_str().into(),
                 key: sim.jwks_uri().into(),

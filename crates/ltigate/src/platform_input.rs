@@ -27,6 +27,8 @@ pub struct PlatformFields {
     pub name: Option<String>,
     pub authentication_endpoint: Option<String>,
     pub accesstoken_endpoint: Option<String>,
+    /// The `aud` of service token requests when it is not the token endpoint; `""` clears it.
+    pub authorization_server: Option<String>,
     pub auth_config: Option<AuthConfig>,
     pub deployment_ids: Option<Vec<String>>,
     pub active: Option<bool>,
@@ -94,6 +96,11 @@ pub fn new_platform(fields: PlatformFields, allow_http: bool) -> Result<NewPlatf
             "accesstokenEndpoint",
             allow_http,
         )?,
+        authorization_server: fields
+            .authorization_server
+            .map(authorization_server)
+            .transpose()?
+            .flatten(),
         key: platform_key(auth_config, allow_http)?,
         status: status(fields.active.unwrap_or(true)),
         allow_new_deployments: fields
@@ -114,6 +121,7 @@ pub fn full_update(new: NewPlatform) -> PlatformUpdate {
         name: Some(new.name),
         auth_endpoint: Some(new.auth_endpoint),
         token_endpoint: Some(new.token_endpoint),
+        authorization_server: Some(new.authorization_server),
         key: Some(new.key),
         status: Some(new.status),
         allow_new_deployments: Some(new.allow_new_deployments),
@@ -137,6 +145,10 @@ pub fn partial_update(
         token_endpoint: fields
             .accesstoken_endpoint
             .map(|u| endpoint(u, "accesstokenEndpoint", allow_http))
+            .transpose()?,
+        authorization_server: fields
+            .authorization_server
+            .map(authorization_server)
             .transpose()?,
         key: fields
             .auth_config
@@ -193,6 +205,21 @@ fn issuer(value: String, allow_http: bool) -> Result<Issuer, InvalidInput> {
 
 fn endpoint(value: String, field: &str, allow_http: bool) -> Result<Url, InvalidInput> {
     checked_url(value.trim(), field, allow_http)
+}
+
+/// An authorization server identifier: a URL or, as Canvas sends it, a host name. Empty means
+/// none (the token endpoint is the audience).
+fn authorization_server(value: String) -> Result<Option<String>, InvalidInput> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.len() > MAX_URL_LEN || value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(InvalidInput::InvalidField(format!(
+            "`authorizationServer` must be a URL or host name of at most {MAX_URL_LEN} characters."
+        )));
+    }
+    Ok(Some(value.to_owned()))
 }
 
 fn client_id(value: String) -> Result<ClientId, InvalidInput> {

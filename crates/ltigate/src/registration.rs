@@ -287,6 +287,7 @@ impl Registrar {
             name: name.clone(),
             auth_endpoint: platform.authorization_endpoint.clone(),
             token_endpoint: platform.token_endpoint.clone(),
+            authorization_server: platform.authorization_server.clone(),
             key: PlatformKey::JwkSet(platform.jwks_uri.clone()),
             status: if active {
                 PlatformStatus::Active

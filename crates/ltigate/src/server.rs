@@ -16,6 +16,8 @@ use crate::outbound::{FetchError, Outbound, OutboundPolicy};
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::{KeyHash, Random};
+use crate::services::keys::ServiceKeys;
+use crate::services::tokens::ServiceClient;
 use crate::store::{Store, StoreError};
 
 /// Why the service could not start.
@@ -108,22 +110,39 @@ impl Server {
             config.launch.jwks_min_refetch,
         );
         let config = Arc::new(config);
+        let signer = StateSigner::new(state_secret.as_bytes());
+        let service_keys = ServiceKeys::new(
+            store.clone(),
+            signer.clone(),
+            clock.clone(),
+            config.launch.platform_cache_ttl,
+        );
         let launcher = Launcher::new(
             store.clone(),
             platform_keys,
-            StateSigner::new(state_secret.as_bytes()),
+            signer,
             clock.clone(),
             config.clone(),
+            service_keys.clone(),
+        )
+        .with_random(random.clone());
+        let keys = KeyRing::new(store.clone(), clock.clone(), &config.keys);
+        let services = ServiceClient::new(
+            store.clone(),
+            outbound.clone(),
+            keys.clone(),
+            clock.clone(),
         )
         .with_random(random.clone());
         let registrar = Registrar::new(store.clone(), outbound, config.clone(), clock.clone())
             .with_random(random);
-        let keys = KeyRing::new(store.clone(), clock.clone(), &config.keys);
         let state = AppState {
             launcher,
             registrar,
             platforms: Platforms::new(store.clone(), keys.clone(), clock.clone()),
             keys,
+            services,
+            service_keys,
             admin_key: config.admin_key.clone(),
             api_keys: ApiKeys::new(api_key_hashes),
             config,

@@ -20,6 +20,9 @@ pub struct PlatformConfiguration {
     pub token_endpoint: Url,
     /// The platform's key set (`jwks_uri`).
     pub jwks_uri: Url,
+    /// The `aud` of service token requests, when it is not the token endpoint
+    /// (`authorization_server`; Canvas sends a host name, Brightspace needs it).
+    pub authorization_server: Option<String>,
     /// Where the registration request is POSTed (`registration_endpoint`).
     pub registration_endpoint: Url,
     /// `scopes_supported`, or empty when absent.
@@ -197,6 +200,12 @@ impl PlatformConfiguration {
             authorization_endpoint,
             token_endpoint,
             jwks_uri,
+            authorization_server: document
+                .get("authorization_server")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
             registration_endpoint,
             product_family_code,
             version,

@@ -128,6 +128,11 @@ fn parses_canvas() {
         "https://canvas.example.edu/api/lti/registrations"
     );
     assert_eq!(config.product_family_code, "canvas");
+    assert_eq!(
+        config.authorization_server.as_deref(),
+        Some("canvas.example.edu"),
+        "Canvas names its authorization server by host"
+    );
     assert_eq!(config.version.as_deref(), Some("OpenSource"));
     assert!(config.supports_scope("https://purl.imsglobal.org/spec/lti-ags/scope/score"));
     assert!(config.claims_supported.contains(&"email".to_owned()));
@@ -162,6 +167,7 @@ fn parses_canvas() {
 
 #[test]
 fn parses_moodle_4() {
+    assert_eq!(parse(&moodle_config()).unwrap().authorization_server, None);
     let config = parse(&moodle_config()).expect("moodle parses");
     assert_eq!(config.issuer, "https://moodle.example.edu");
     assert_eq!(config.product_family_code, "moodle");

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/platforms/{id}/deactivate", post(deactivate))
         .route("/platforms/{id}/change/approve", post(approve_change))
         .route("/platforms/{id}/change/reject", post(reject_change))
+        .route("/servicekeys/revoke", post(revoke_service_key))
 }
 
 /// A platform as the admin API shows it.
@@ -40,6 +41,7 @@ pub struct PlatformView {
     name: String,
     authentication_endpoint: String,
     accesstoken_endpoint: String,
+    authorization_server: Option<String>,
     auth_config: AuthConfigView,
     /// The tool's current public key (PEM), for platforms that want it pasted.
     public_key: String,
@@ -62,6 +64,7 @@ pub struct PlatformView {
 struct ChangeView {
     authentication_endpoint: String,
     accesstoken_endpoint: String,
+    authorization_server: Option<String>,
     auth_config: AuthConfigView,
     deployment_id: Option<String>,
     product_family_code: Option<String>,
@@ -75,6 +78,7 @@ impl From<PlatformChange> for ChangeView {
         Self {
             authentication_endpoint: c.auth_endpoint,
             accesstoken_endpoint: c.token_endpoint,
+            authorization_server: c.authorization_server,
             auth_config: AuthConfigView {
                 method: KeyMethod::JwkSet.as_str(),
                 key: c.jwks_uri,
@@ -114,6 +118,7 @@ impl PlatformView {
             name: p.settings.name,
             authentication_endpoint: p.settings.auth_endpoint.into(),
             accesstoken_endpoint: p.settings.token_endpoint.into(),
+            authorization_server: p.settings.authorization_server,
             public_key: public_key.to_owned(),
             allow_new_deployments: p.settings.allow_new_deployments,
             deployment_ids: p.settings.deployment_ids,
@@ -256,6 +261,27 @@ async fn reject_change(
     Path(id): Path<String>,
 ) -> Result<Json<PlatformView>, ApiError> {
     view(&state, state.platforms.reject_change(&id).await?).await
+}
+
+/// `POST /admin/servicekeys/revoke` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RevokeBody {
+    service_key: String,
+}
+
+/// Revokes a service key (sent in the body: never in a URL, which logs keep). It stops
+/// working at once; the context's next launch hands the app a new one.
+async fn revoke_service_key(
+    _: Admin,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RevokeBody>,
+) -> Result<StatusCode, ApiError> {
+    if state.service_keys.revoke(&body.service_key).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(Code::ServiceKeyNotFound))
+    }
 }
 
 /// The platform as the admin API answers it, with the tool's current public key.

@@ -34,37 +34,52 @@ impl FromRequestParts<AppState> for LaunchAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = authorization(parts, "Send Authorization: LTIK-AUTH-V2 <API_KEY>:<LTIK>.")?;
-        let (api_key, ltik) = header
-            .strip_prefix("LTIK-AUTH-V2 ")
-            .and_then(|creds| creds.trim().split_once(':'))
-            .ok_or_else(|| {
-                ApiError::described(
-                    Code::InvalidAuthorization,
-                    "The Authorization header must be LTIK-AUTH-V2 <API_KEY>:<LTIK>.",
-                )
-            })?;
-        if !state.api_keys.accepts(api_key) {
-            return Err(ApiError::described(
-                Code::InvalidApiKey,
-                "The API key is not valid.",
-            ));
-        }
+        let ltik = credential(header, LTIK_SCHEME, state)?;
         let invalid_ltik = || ApiError::described(Code::InvalidLtik, "Invalid or expired ltik.");
         let (launch, platform) = state
             .launcher
             .handed_off(ltik)
             .await?
             .ok_or_else(invalid_ltik)?;
-        // Deactivating a platform stops its launches at once, not when their ltiks expire.
-        // The platform read is the cached one, so this costs the hot path no query.
-        if platform.settings.status != PlatformStatus::Active {
-            return Err(ApiError::described(
-                Code::PlatformInactive,
-                "The platform of this launch is not active; an administrator can activate it.",
-            ));
-        }
+        check_active(&platform)?;
         Ok(Self { launch, platform })
     }
+}
+
+const LTIK_SCHEME: &str = "LTIK-AUTH-V2";
+
+/// The credential after the API key of `<SCHEME> <API_KEY>:<CREDENTIAL>`, once the API key
+/// is checked.
+pub fn credential<'a>(header: &'a str, scheme: &str, state: &AppState) -> Result<&'a str, ApiError> {
+    let (api_key, credential) = header
+        .strip_prefix(scheme)
+        .and_then(|rest| rest.strip_prefix(' '))
+        .and_then(|creds| creds.trim().split_once(':'))
+        .ok_or_else(|| {
+            ApiError::described(
+                Code::InvalidAuthorization,
+                format!("The Authorization header must be {scheme} <API_KEY>:<CREDENTIAL>."),
+            )
+        })?;
+    if !state.api_keys.accepts(api_key) {
+        return Err(ApiError::described(
+            Code::InvalidApiKey,
+            "The API key is not valid.",
+        ));
+    }
+    Ok(credential)
+}
+
+/// Deactivating a platform stops its launches and service keys at once, not when they
+/// expire. The platform read is the cached one, so this costs the hot path no query.
+pub fn check_active(platform: &Platform) -> Result<(), ApiError> {
+    if platform.settings.status != PlatformStatus::Active {
+        return Err(ApiError::described(
+            Code::PlatformInactive,
+            "The platform of this launch is not active; an administrator can activate it.",
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]

@@ -334,16 +334,37 @@ pub fn public(code: Code) -> Public {
             "A field or parameter of the request is missing or invalid.",
             FIX_REQUEST,
         ),
+        // LTI Advantage services.
+        C::InvalidServiceKey => (
+            S::UNAUTHORIZED,
+            "The service key is not valid or was revoked.",
+            "Launch the tool again from the LMS to get the context's current key.",
+        ),
+        C::ServiceKeyNotFound => (
+            S::NOT_FOUND,
+            "No service key matches.",
+            FIX_REQUEST,
+        ),
+        C::ScopeNotGranted => (
+            S::FORBIDDEN,
+            "The LMS has not granted this tool the service this call needs.",
+            "An administrator of the LMS can grant the service in the tool's registration.",
+        ),
+        C::TokenRequestFailed | C::TokenAnswerInvalid => (
+            S::BAD_GATEWAY,
+            "The LMS did not give the tool an access token for its services.",
+            TOOL_ADMIN,
+        ),
+        C::PlatformServiceError => (
+            S::BAD_GATEWAY,
+            "The LMS's service refused the call or could not be reached.",
+            TOOL_ADMIN,
+        ),
         // LTI Advantage services for the app.
         C::ServiceNotAvailable => (
             S::BAD_REQUEST,
             "The launch does not offer this service (or the endpoint it needs).",
             "Check services in /api/idtoken before calling it.",
-        ),
-        C::ScopeNotGranted => (
-            S::FORBIDDEN,
-            "The launch does not grant the tool the permission this call needs.",
-            "An administrator of the LMS can grant the scope to the tool.",
         ),
         C::UrlNotAllowed => (
             S::BAD_REQUEST,

@@ -17,6 +17,7 @@ use crate::keys::KeyError;
 use crate::platform_input::InvalidInput;
 use crate::platforms::PlatformsError;
 use crate::registration::RegistrationFailure;
+use crate::services::tokens::ServiceCallError;
 use crate::store::StoreError;
 
 /// An error answered by the JSON APIs. Its status is the code's, from the one table.
@@ -28,6 +29,18 @@ pub struct ApiError {
     description: String,
     /// What happened in detail, for the log only.
     detail: Option<String>,
+    /// The platform's own error answer, for an authenticated caller of a proxied service:
+    /// its status replaces the table's when it is a client error, its body joins `details`.
+    platform: Option<PlatformAnswer>,
+}
+
+/// How much of a platform's error body the caller is shown.
+const MAX_PLATFORM_BODY_CHARS: usize = 2000;
+
+#[derive(Debug)]
+struct PlatformAnswer {
+    status: u16,
+    body: String,
 }
 
 impl ApiError {
@@ -38,6 +51,7 @@ impl ApiError {
             code,
             description: format!("{} {}", public.sentence, public.advice),
             detail: None,
+            platform: None,
         }
     }
 
@@ -71,9 +85,14 @@ impl ApiError {
         self.code
     }
 
-    /// The HTTP status, from the one table.
+    /// The HTTP status: from the one table, or the platform's client error passed through
+    /// (a 401 stays 502: it refused ltigate's token, not the app's credentials).
     pub fn status(&self) -> StatusCode {
-        codes::public(self.code).status
+        self.platform
+            .as_ref()
+            .filter(|p| (400..500).contains(&p.status) && p.status != 401)
+            .and_then(|p| StatusCode::from_u16(p.status).ok())
+            .unwrap_or(codes::public(self.code).status)
     }
 }
 
@@ -88,10 +107,15 @@ impl IntoResponse for ApiError {
                 tracing::warn!(code, detail, "request refused");
             }
         }
+        let mut details = json!({ "message": self.code.as_str(), "description": self.description });
+        if let Some(platform) = &self.platform {
+            details["platformStatus"] = json!(platform.status);
+            details["platformBody"] = json!(platform.body);
+        }
         let body = json!({
             "status": status.as_u16(),
             "error": status.canonical_reason().unwrap_or("Error"),
-            "details": { "message": self.code.as_str(), "description": self.description },
+            "details": details,
             "requestId": request_id::current(),
         });
         (status, Json(body)).into_response()
@@ -104,6 +128,23 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict => Self::new(Code::PlatformExists),
             other => Self::internal(&other),
         }
+    }
+}
+
+/// The caller is authenticated for this context: it is told what the platform answered.
+impl From<ServiceCallError> for ApiError {
+    fn from(e: ServiceCallError) -> Self {
+        let code = e.code();
+        if code == Code::InternalError {
+            return Self::internal(&e);
+        }
+        let detail = DisplayChain(&e).to_string();
+        let mut error = Self::described(code, detail.clone()).with_detail(detail);
+        error.platform = e.platform_answer().map(|answer| PlatformAnswer {
+            status: answer.status,
+            body: answer.body.chars().take(MAX_PLATFORM_BODY_CHARS).collect(),
+        });
+        error
     }
 }
 

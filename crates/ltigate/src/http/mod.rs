@@ -14,6 +14,7 @@ mod ops;
 pub mod pages;
 mod registration;
 pub mod request_id;
+mod service_auth;
 #[cfg(test)]
 mod router_tests;
 
@@ -37,6 +38,8 @@ use crate::launch::Launcher;
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::KeyHash;
+use crate::services::keys::ServiceKeys;
+use crate::services::tokens::ServiceClient;
 
 pub use auth::ApiKeys;
 
@@ -51,6 +54,8 @@ pub struct AppState {
     pub launcher: Launcher,
     pub registrar: Registrar,
     pub platforms: Platforms,
+    pub services: ServiceClient,
+    pub service_keys: ServiceKeys,
 }
 
 /// The routes, without path normalisation (see [`app`]).

@@ -6,6 +6,7 @@ use lti::LaunchError;
 
 use crate::code::Code;
 use crate::outbound::FetchError;
+use crate::services::keys::ServiceKeyError;
 use crate::store::StoreError;
 
 /// A refused login or launch. The messages may quote the platform or name addresses and
@@ -72,6 +73,17 @@ pub enum LaunchFailure {
     /// A failure of ltigate itself.
     #[error("storage failed")]
     Store(#[source] StoreError),
+    #[error("the service key could not be issued")]
+    ServiceKey(#[source] ServiceKeyError),
+}
+
+impl From<ServiceKeyError> for LaunchFailure {
+    fn from(e: ServiceKeyError) -> Self {
+        match e {
+            ServiceKeyError::Store(e) => e.into(),
+            other => Self::ServiceKey(other),
+        }
+    }
 }
 
 impl From<StoreError> for LaunchFailure {
@@ -111,7 +123,7 @@ impl LaunchFailure {
             Self::NonceReplayed => Code::NonceReplayed,
             Self::AppNotConfigured => Code::AppNotConfigured,
             Self::Token(e) => Code::of_core(e.code(), Code::LaunchInvalid),
-            Self::Store(_) => Code::InternalError,
+            Self::Store(_) | Self::ServiceKey(_) => Code::InternalError,
         }
     }
 
@@ -138,7 +150,7 @@ impl LaunchFailure {
             Self::NonceReplayed => "nonce",
             Self::AppNotConfigured => "app_url",
             Self::Token(e) => e.check(),
-            Self::Store(_) => "internal",
+            Self::Store(_) | Self::ServiceKey(_) => "internal",
         }
     }
 }

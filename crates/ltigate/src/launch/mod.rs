@@ -9,8 +9,7 @@ mod failure;
 mod platform_keys;
 pub mod state;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use lti::claims::MessageType;
 use lti::id_token::{Expectations, UnverifiedIdToken, verify};
@@ -24,6 +23,7 @@ use state::{LoginState, StateSigner};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::secret::{KeyHash, Random};
+use crate::services::keys::ServiceKeys;
 use crate::store::{
     LaunchWrite, LaunchWriteError, Platform, PlatformFilter, PlatformStatus, Store, StoreError,
     StoredLaunch,
@@ -86,13 +86,8 @@ pub struct Launcher {
     clock: Clock,
     random: Random,
     config: Arc<Config>,
-    /// Service key generation per (platform, deployment, context): a key, once made, is
-    /// stable, so launches in a known context need no query for it.
-    service_keys: Arc<Mutex<HashMap<String, i64>>>,
+    service_keys: ServiceKeys,
 }
-
-/// Most contexts whose service key generation a node remembers.
-const MAX_CACHED_SERVICE_KEYS: usize = 100_000;
 
 impl Launcher {
     pub fn new(
@@ -101,6 +96,7 @@ impl Launcher {
         signer: StateSigner,
         clock: Clock,
         config: Arc<Config>,
+        service_keys: ServiceKeys,
     ) -> Self {
         Self {
             store,
@@ -109,7 +105,7 @@ impl Launcher {
             clock,
             random: Random::System,
             config,
-            service_keys: Arc::default(),
+            service_keys,
         }
     }
 
@@ -256,7 +252,11 @@ impl Launcher {
         }
         let target = self.app_target(claims.message_type(), claims.target_link_uri())?;
         let service_key = if claims.ags().is_some() || claims.nrps().is_some() {
-            Some(self.service_key(&platform, deployment_id, claims).await?)
+            Some(
+                self.service_keys
+                    .issue(&platform.id, deployment_id, claims)
+                    .await?,
+            )
         } else {
             None
         };
@@ -360,53 +360,6 @@ impl Launcher {
             Some(t) if t.origin() == base.origin() => t.clone(),
             _ => base.clone(),
         })
-    }
-
-    /// The service key of the launch's context, derived from the server secret so every
-    /// launch in the context hands the app the same key.
-    async fn service_key(
-        &self,
-        platform: &Platform,
-        deployment_id: &str,
-        claims: &lti::claims::LaunchClaims,
-    ) -> Result<String, LaunchFailure> {
-        let context_id = claims.context().map(|c| c.id.as_str()).unwrap_or("");
-        let derive = |generation: i64| {
-            let input = format!(
-                "{}\0{deployment_id}\0{context_id}\0{generation}",
-                platform.id
-            );
-            self.signer.derive("service", &input)
-        };
-        let cache_key = format!("{}\0{deployment_id}\0{context_id}", platform.id);
-        let cached = self
-            .service_keys
-            .lock()
-            .expect("service key cache lock")
-            .get(&cache_key)
-            .copied();
-        let generation = match cached {
-            Some(generation) => generation,
-            None => {
-                let generation = self
-                    .store
-                    .service_key_generation(
-                        &platform.id,
-                        deployment_id,
-                        context_id,
-                        |g| KeyHash::of(&derive(g)).to_stored(),
-                        self.clock.now(),
-                    )
-                    .await?;
-                let mut cache = self.service_keys.lock().expect("service key cache lock");
-                if cache.len() >= MAX_CACHED_SERVICE_KEYS {
-                    cache.clear();
-                }
-                cache.insert(cache_key, generation);
-                generation
-            }
-        };
-        Ok(derive(generation))
     }
 }
 

@@ -1,5 +1,5 @@
-//! Launch records: verified launches (by ltik hash, with their single-use nonce), service keys,
-//! recorded at first launch, and the server secrets nodes share.
+//! Launch records: verified launches (by ltik hash, with their single-use nonce), and the
+//! server secrets nodes share.
 
 use super::{Store, StoreError};
 
@@ -97,49 +97,6 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?)
-    }
-
-    /// The generation of the service key of a context, creating it (generation 0) when new.
-    /// `key_hash_of` computes the stored hash for a generation.
-    pub async fn service_key_generation(
-        &self,
-        platform_id: &str,
-        deployment_id: &str,
-        context_id: &str,
-        key_hash_of: impl Fn(i64) -> String,
-        now: i64,
-    ) -> Result<i64, StoreError> {
-        // Read first: after the first launch in a context this is the only query.
-        let select = "SELECT generation FROM service_keys \
-             WHERE platform_id = $1 AND deployment_id = $2 AND context_id = $3";
-        let existing: Option<i64> = sqlx::query_scalar(select)
-            .bind(platform_id)
-            .bind(deployment_id)
-            .bind(context_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        if let Some(generation) = existing {
-            return Ok(generation);
-        }
-        sqlx::query(
-            "INSERT INTO service_keys (platform_id, deployment_id, context_id, generation, \
-             key_hash, created_at) VALUES ($1, $2, $3, 0, $4, $5) \
-             ON CONFLICT (platform_id, deployment_id, context_id) DO NOTHING",
-        )
-        .bind(platform_id)
-        .bind(deployment_id)
-        .bind(context_id)
-        .bind(key_hash_of(0))
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        // Another launch may have created it meanwhile: read what won.
-        Ok(sqlx::query_scalar(select)
-            .bind(platform_id)
-            .bind(deployment_id)
-            .bind(context_id)
-            .fetch_one(&self.pool)
-            .await?)
     }
 
     /// The named shared secret, created from `make` by the first node that asks.

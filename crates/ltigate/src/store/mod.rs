@@ -10,6 +10,7 @@ mod platform_cache;
 mod platform_key;
 mod platforms;
 mod registrations;
+mod services;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -28,6 +29,7 @@ pub use platforms::{
     NewPlatform, Platform, PlatformFilter, PlatformSettings, PlatformStatus, PlatformUpdate,
 };
 pub use registrations::{PendingRegistration, PlatformChange, Registered, ScopeList};
+pub use services::{KeyContext, ServiceKeyRecord, StoredToken};
 
 /// Errors from the store. Conflicts are separate so callers can answer 409.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +146,11 @@ impl Store {
             .await?
             .rows_affected();
         deleted += sqlx::query("DELETE FROM launches WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        deleted += sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.pool)
             .await?

@@ -57,6 +57,8 @@ pub struct PlatformSettings {
     pub name: String,
     pub auth_endpoint: Url,
     pub token_endpoint: Url,
+    /// The `aud` of service token requests when it is not the token endpoint.
+    pub authorization_server: Option<String>,
     pub key: PlatformKey,
     pub status: PlatformStatus,
     pub allow_new_deployments: bool,
@@ -79,6 +81,8 @@ pub struct PlatformUpdate {
     pub name: Option<String>,
     pub auth_endpoint: Option<Url>,
     pub token_endpoint: Option<Url>,
+    /// `Some(None)` clears it.
+    pub authorization_server: Option<Option<String>>,
     pub key: Option<PlatformKey>,
     pub status: Option<PlatformStatus>,
     pub allow_new_deployments: Option<bool>,
@@ -96,7 +100,7 @@ pub struct PlatformFilter {
 
 const PLATFORM_COLUMNS: &str = "p.id, p.issuer, p.client_id, p.name, p.auth_endpoint, \
      p.token_endpoint, p.auth_method, p.auth_key, p.status, p.allow_new_deployments, \
-     p.product_family, p.version, p.scopes, p.created_at, p.updated_at";
+     p.product_family, p.version, p.scopes, p.authorization_server, p.created_at, p.updated_at";
 
 impl FromRow<'_, AnyRow> for Platform {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -109,6 +113,7 @@ impl FromRow<'_, AnyRow> for Platform {
             name: row.try_get("name")?,
             auth_endpoint: stored_url(row, "auth_endpoint")?,
             token_endpoint: stored_url(row, "token_endpoint")?,
+            authorization_server: row.try_get("authorization_server")?,
             key: PlatformKey::from_parts(&method, row.try_get("auth_key")?)
                 .ok_or_else(|| corrupt("auth_method or auth_key"))?,
             status: PlatformStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
@@ -160,8 +165,8 @@ impl Store {
         let inserted = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO platforms (id, issuer, client_id, name, auth_endpoint, token_endpoint, \
              auth_method, auth_key, status, allow_new_deployments, product_family, version, \
-             scopes, created_at, updated_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14 \
+             scopes, authorization_server, created_at, updated_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $16, $14, $14 \
              WHERE $15 IS NULL OR {} < $15",
             pending_count_sql("$14")
         )))
@@ -180,6 +185,7 @@ impl Store {
         .bind(join_scopes(&new.scopes))
         .bind(now)
         .bind(pending_cap.map(i64::from))
+        .bind(&new.authorization_server)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -292,7 +298,8 @@ impl Store {
              token_endpoint = COALESCE($6, token_endpoint), \
              auth_method = COALESCE($7, auth_method), auth_key = COALESCE($8, auth_key), \
              status = COALESCE($9, status), \
-             allow_new_deployments = COALESCE($10, allow_new_deployments), updated_at = $11 \
+             allow_new_deployments = COALESCE($10, allow_new_deployments), updated_at = $11, \
+             authorization_server = CASE WHEN $12 = 1 THEN $13 ELSE authorization_server END \
              WHERE id = $1",
         )
         .bind(id)
@@ -306,6 +313,8 @@ impl Store {
         .bind(update.status.map(PlatformStatus::as_str))
         .bind(update.allow_new_deployments.map(i64::from))
         .bind(now)
+        .bind(i64::from(update.authorization_server.is_some()))
+        .bind(update.authorization_server.clone().flatten())
         .execute(&mut *tx)
         .await?
         .rows_affected();

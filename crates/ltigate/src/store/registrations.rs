@@ -36,6 +36,7 @@ pub struct PlatformChange {
     pub platform_id: String,
     pub auth_endpoint: String,
     pub token_endpoint: String,
+    pub authorization_server: Option<String>,
     pub jwks_uri: String,
     pub deployment_id: Option<String>,
     pub product_family: Option<String>,
@@ -177,8 +178,8 @@ impl Store {
             };
             let inserted = sqlx::query(
                 "INSERT INTO platform_changes (platform_id, auth_endpoint, token_endpoint, \
-                 jwks_uri, deployment_id, product_family, version, scopes, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 jwks_uri, deployment_id, product_family, version, scopes, created_at, \
+                 authorization_server) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (platform_id) DO NOTHING",
             )
             .bind(&existing.id)
@@ -190,6 +191,7 @@ impl Store {
             .bind(&new.version)
             .bind(join_scopes(&new.scopes))
             .bind(now)
+            .bind(&new.authorization_server)
             .execute(&self.pool)
             .await?
             .rows_affected();
@@ -215,8 +217,8 @@ impl Store {
         platform_id: &str,
     ) -> Result<Option<PlatformChange>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT platform_id, auth_endpoint, token_endpoint, jwks_uri, deployment_id, \
-             product_family, version, scopes, created_at FROM platform_changes \
+            "SELECT platform_id, auth_endpoint, token_endpoint, authorization_server, jwks_uri, \
+             deployment_id, product_family, version, scopes, created_at FROM platform_changes \
              WHERE platform_id = $1",
         )
         .bind(platform_id)
@@ -230,8 +232,8 @@ impl Store {
         &self,
     ) -> Result<std::collections::HashMap<String, PlatformChange>, StoreError> {
         let changes: Vec<PlatformChange> = sqlx::query_as(
-            "SELECT platform_id, auth_endpoint, token_endpoint, jwks_uri, deployment_id, \
-             product_family, version, scopes, created_at FROM platform_changes",
+            "SELECT platform_id, auth_endpoint, token_endpoint, authorization_server, jwks_uri, \
+             deployment_id, product_family, version, scopes, created_at FROM platform_changes",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -254,7 +256,8 @@ impl Store {
         sqlx::query(
             "UPDATE platforms SET auth_endpoint = $2, token_endpoint = $3, auth_method = 'JWK_SET', \
              auth_key = $4, product_family = COALESCE($5, product_family), \
-             version = COALESCE($6, version), scopes = $7, updated_at = $8 WHERE id = $1",
+             version = COALESCE($6, version), scopes = $7, updated_at = $8, \
+             authorization_server = $9 WHERE id = $1",
         )
         .bind(platform_id)
         .bind(&change.auth_endpoint)
@@ -264,6 +267,7 @@ impl Store {
         .bind(&change.version)
         .bind(join_scopes(&change.scopes.0))
         .bind(now)
+        .bind(&change.authorization_server)
         .execute(&mut *tx)
         .await?;
         if let Some(deployment_id) = &change.deployment_id {

@@ -22,6 +22,7 @@ fn canvas(client_id: &str) -> NewPlatform {
         name: "Canvas".into(),
         auth_endpoint: url("https://canvas.example.edu/api/lti/authorize_redirect"),
         token_endpoint: url("https://canvas.example.edu/login/oauth2/token"),
+        authorization_server: None,
         key: PlatformKey::JwkSet(url("https://canvas.example.edu/api/lti/security/jwks")),
         status: PlatformStatus::Active,
         allow_new_deployments: false,
@@ -307,6 +308,7 @@ async fn registrations_respect_the_pending_cap_keep_the_first_change_and_expire(
     // A re-registration proposes a change once; a later one changes nothing.
     let moved = NewPlatform {
         token_endpoint: url("https://elsewhere.example/token"),
+        authorization_server: None,
         ..pending("2")
     };
     assert!(matches!(

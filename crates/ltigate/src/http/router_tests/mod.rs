@@ -78,6 +78,7 @@ impl Fixture {
                     name: "LMS".into(),
                     auth_endpoint: url::Url::parse(&format!("{ISSUER}/auth")).expect("test URL"),
                     token_endpoint: url::Url::parse(&format!("{ISSUER}/token")).expect("test URL"),
+                    authorization_server: None,
                     key: PlatformKey::JwkSet(
                         url::Url::parse(&format!("{ISSUER}/jwks")).expect("test URL"),
                     ),
