@@ -101,8 +101,7 @@ pub enum TokenAnswerError {
 impl AccessToken {
     /// Reads a token endpoint's 2xx answer.
     pub fn parse(body: &[u8]) -> Result<Self, TokenAnswerError> {
-        let token: Self =
-            serde_json::from_slice(body).map_err(|_| TokenAnswerError::Malformed)?;
+        let token: Self = serde_json::from_slice(body).map_err(|_| TokenAnswerError::Malformed)?;
         if !token.token_type.eq_ignore_ascii_case("bearer") {
             return Err(TokenAnswerError::NotBearer);
         }
@@ -163,8 +162,12 @@ mod tests {
         .unwrap();
         assert_eq!(token.expires_in, Some(3600));
         assert_eq!(token.granted_scopes("x").collect::<Vec<_>>(), ["a", "b"]);
-        let no_scope = AccessToken::parse(br#"{"access_token":"t","token_type":"Bearer"}"#).unwrap();
-        assert_eq!(no_scope.granted_scopes("x y").collect::<Vec<_>>(), ["x", "y"]);
+        let no_scope =
+            AccessToken::parse(br#"{"access_token":"t","token_type":"Bearer"}"#).unwrap();
+        assert_eq!(
+            no_scope.granted_scopes("x y").collect::<Vec<_>>(),
+            ["x", "y"]
+        );
         assert!(!format!("{no_scope:?}").contains("\"t\""));
 
         assert_eq!(

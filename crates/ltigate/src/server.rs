@@ -127,13 +127,9 @@ impl Server {
         )
         .with_random(random.clone());
         let keys = KeyRing::new(store.clone(), clock.clone(), &config.keys);
-        let services = ServiceClient::new(
-            store.clone(),
-            outbound.clone(),
-            keys.clone(),
-            clock.clone(),
-        )
-        .with_random(random.clone());
+        let services =
+            ServiceClient::new(store.clone(), outbound.clone(), keys.clone(), clock.clone())
+                .with_random(random.clone());
         let registrar = Registrar::new(store.clone(), outbound, config.clone(), clock.clone())
             .with_random(random);
         let state = AppState {

@@ -50,7 +50,11 @@ const LTIK_SCHEME: &str = "LTIK-AUTH-V2";
 
 /// The credential after the API key of `<SCHEME> <API_KEY>:<CREDENTIAL>`, once the API key
 /// is checked.
-pub fn credential<'a>(header: &'a str, scheme: &str, state: &AppState) -> Result<&'a str, ApiError> {
+pub fn credential<'a>(
+    header: &'a str,
+    scheme: &str,
+    state: &AppState,
+) -> Result<&'a str, ApiError> {
     let (api_key, credential) = header
         .strip_prefix(scheme)
         .and_then(|rest| rest.strip_prefix(' '))

@@ -340,11 +340,7 @@ pub fn public(code: Code) -> Public {
             "The service key is not valid or was revoked.",
             "Launch the tool again from the LMS to get the context's current key.",
         ),
-        C::ServiceKeyNotFound => (
-            S::NOT_FOUND,
-            "No service key matches.",
-            FIX_REQUEST,
-        ),
+        C::ServiceKeyNotFound => (S::NOT_FOUND, "No service key matches.", FIX_REQUEST),
         C::ScopeNotGranted => (
             S::FORBIDDEN,
             "The LMS has not granted this tool the service this call needs.",

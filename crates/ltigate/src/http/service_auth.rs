@@ -31,8 +31,8 @@ impl FromRequestParts<AppState> for ServiceAuth {
         if !header.starts_with(SERVICE_SCHEME) {
             let auth = LaunchAuth::from_request_parts(parts, state).await?;
             // The stored payload is the one the launch verified.
-            let claims = LaunchClaims::from_json(&auth.launch.claims)
-                .map_err(|e| ApiError::internal(&e))?;
+            let claims =
+                LaunchClaims::from_json(&auth.launch.claims).map_err(|e| ApiError::internal(&e))?;
             return Ok(Self(ServiceContext::of_launch(
                 auth.platform,
                 auth.launch.deployment_id,

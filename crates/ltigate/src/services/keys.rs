@@ -183,5 +183,8 @@ impl ServiceKeys {
 }
 
 fn cache_key(at: KeyContext<'_>) -> String {
-    format!("{}\0{}\0{}", at.platform_id, at.deployment_id, at.context_id)
+    format!(
+        "{}\0{}\0{}",
+        at.platform_id, at.deployment_id, at.context_id
+    )
 }

@@ -148,11 +148,7 @@ impl ServiceClient {
         if let Some(token) = self.cached(&key, stale) {
             return Ok(token);
         }
-        let gate = self
-            .lock_fetching()
-            .entry(key.clone())
-            .or_default()
-            .clone();
+        let gate = self.lock_fetching().entry(key.clone()).or_default().clone();
         let _turn = gate.lock().await;
         // Whoever held the lock before may have fetched it.
         if let Some(token) = self.cached(&key, stale) {
@@ -165,7 +161,11 @@ impl ServiceClient {
                 .drop_access_token(&platform.id, scope, stale)
                 .await?;
         }
-        let token = match self.store.access_token(&platform.id, scope, valid_at).await? {
+        let token = match self
+            .store
+            .access_token(&platform.id, scope, valid_at)
+            .await?
+        {
             Some(token) if Some(token.token.as_str()) != stale => token,
             _ => {
                 let token = self.request_token(platform, scope).await?;
