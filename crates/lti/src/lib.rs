@@ -29,12 +29,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod ags;
 pub mod claims;
 pub mod client_assertion;
 pub mod error;
 pub mod id_token;
 pub mod ids;
 pub mod jwk;
+pub mod nrps;
+pub mod paging;
 pub mod registration;
 
 pub use error::LaunchError;

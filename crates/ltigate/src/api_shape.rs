@@ -22,6 +22,12 @@ use lti::claims::{
     MessageType, ResourceLink, ToolPlatform,
 };
 
+pub mod lineitems;
+pub mod memberships;
+mod page;
+pub mod scores;
+pub mod service_url;
+
 /// ltigate's own view of the platform a launch came from (not taken from the token).
 #[derive(Debug, Clone, Copy)]
 pub struct PlatformInfo<'a> {

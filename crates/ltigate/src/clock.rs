@@ -31,6 +31,17 @@ impl Clock {
         }
     }
 
+    /// Milliseconds since the Unix epoch (a manual clock has whole seconds).
+    pub fn now_millis(&self) -> u64 {
+        match self {
+            Self::System => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+            Self::Manual(t) => t.load(Ordering::SeqCst).max(0) as u64 * 1000,
+        }
+    }
+
     /// Moves a manual clock forward; no effect on the system clock.
     pub fn advance(&self, secs: i64) {
         if let Self::Manual(t) = self {

@@ -147,6 +147,10 @@ codes! {
     TokenRequestFailed => "TOKEN_REQUEST_FAILED",
     TokenAnswerInvalid => "TOKEN_ANSWER_INVALID",
     PlatformServiceError => "PLATFORM_SERVICE_ERROR",
+    // LTI Advantage services for the app (AGS, NRPS).
+    ServiceNotAvailable => "SERVICE_NOT_AVAILABLE",
+    UrlNotAllowed => "URL_NOT_ALLOWED",
+    ServiceAnswerInvalid => "SERVICE_ANSWER_INVALID",
     // Any route.
     RequestTimeout => "REQUEST_TIMEOUT",
     InternalError => "INTERNAL_ERROR",

@@ -11,7 +11,7 @@ const DEEP_LINKING_SETTINGS: &str =
 const LIFETIME: u64 = 300;
 
 /// The identifiers of the simulated course, shared by the claims and the service URLs.
-const COURSE_ID: &str = "ltisim-course-1";
+pub(crate) const COURSE_ID: &str = "ltisim-course-1";
 
 /// A complete, realistic resource link launch by an instructor, with AGS and NRPS.
 /// Service URLs point at this simulator (`base_url`).
@@ -162,6 +162,7 @@ mod tests {
             redirect_uris: vec!["http://tool.test/launch".into()],
             target_link_uri: "http://tool.test/launch".into(),
             deep_linking_url: Some("http://tool.test/deep".into()),
+            jwks_uri: None,
         }
     }
 

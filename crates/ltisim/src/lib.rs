@@ -22,11 +22,18 @@
 //! - builds id_tokens from a claim template (a realistic instructor launch by default, or
 //!   a real platform's claims from the fixtures) and corrupts them on request
 //!   ([`Tamper`]) to produce each kind of bad token the security tests need;
-//! - acts as platform storage for cookie-less launches on its course page.
+//! - acts as platform storage for cookie-less launches on its course page;
+//! - serves LTI Advantage: a token endpoint that verifies the tool's `private_key_jwt`
+//!   client assertion against the tool's JWKS ([`Simulator::token_requests`]), Assignment
+//!   and Grade Services 2.0 with real line item, score and result storage
+//!   ([`Simulator::line_items`], [`Simulator::scores_received`]), Names and Role
+//!   Provisioning Services 2.0 over a 25-member roster in pages of 10, and a gradebook
+//!   page at `GET /gradebook`.
 //!
 //! What it is not: a secure or persistent LMS. State lives in memory, there are no users
 //! or sessions (whoever loads the course page launches as the template's user), and the
-//! token, AGS, NRPS and deep-linking-return endpoints answer 501 for now.
+//! deep-linking-return endpoint answers 501 for now. AGS and NRPS are served at the same
+//! paths for every profile (those the default claims name).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -39,6 +46,7 @@
 //!     redirect_uris: vec!["http://127.0.0.1:3000/lti/launch".into()],
 //!     target_link_uri: "http://127.0.0.1:3000/lti/launch".into(),
 //!     deep_linking_url: None,
+//!     jwks_uri: Some("http://127.0.0.1:3000/lti/keys".into()),
 //! });
 //! let login = lms.login_initiation_params("tool-1", MessageType::ResourceLink);
 //! # let _ = login;
@@ -46,24 +54,33 @@
 //! # }
 //! ```
 
+mod ags;
 mod claims;
 mod course_page;
 mod discovery;
 mod failure;
+mod gradebook;
 mod hints;
 mod html;
+mod jws;
 mod keys;
+mod nrps;
+mod oauth;
+mod paging;
 mod platform;
 mod profile;
 mod registration;
 mod routes;
+mod services;
 mod tamper;
 mod token;
 mod tool;
 
 pub use failure::{ConfigurationFailure, Failure, RegistrationFailure};
 pub use html::form_fields;
+pub use oauth::TokenRequestRecord;
 pub use profile::Profile;
+pub use services::ServiceRequestRecord;
 pub use tamper::{Signing, Tamper};
 pub use tool::{MessageType, Storage, Tool};
 
@@ -181,7 +198,7 @@ impl Simulator {
         self.platform().url(self.platform().endpoints().jwks)
     }
 
-    /// The token endpoint, answering 501 for now: base + `/token` (Canvas
+    /// The OAuth 2.0 token endpoint for service access tokens: base + `/token` (Canvas
     /// `/login/oauth2/token`, Moodle `/moodle/mod/lti/token.php`, spec example
     /// `/connect/token`).
     pub fn token_endpoint(&self) -> String {
@@ -382,6 +399,70 @@ impl Simulator {
             .authorize(auth_request)
             .map(|authorized| authorized.id_token)
             .map_err(|refusal| refusal.description().to_owned())
+    }
+
+    /// Every request to the token endpoint so far, in order, with what was granted or why
+    /// it was refused.
+    pub fn token_requests(&self) -> Vec<TokenRequestRecord> {
+        self.platform().services.oauth.records()
+    }
+
+    /// How long access tokens issued from now on are valid (default one hour).
+    pub fn set_access_token_lifetime(&self, lifetime: Duration) {
+        self.platform().services.oauth.set_lifetime(lifetime);
+    }
+
+    /// Every access token issued so far stops working: the next service call gets 401
+    /// (or the status set with [`Self::set_expired_token_status`]).
+    pub fn revoke_access_tokens(&self) {
+        self.platform().services.oauth.revoke_all();
+    }
+
+    /// The status AGS and NRPS answer for a missing, unknown, expired or revoked token
+    /// (default 401; Open edX answers 403).
+    pub fn set_expired_token_status(&self, status: axum::http::StatusCode) {
+        self.platform()
+            .services
+            .oauth
+            .set_invalid_token_status(status);
+    }
+
+    /// The AGS line items of `context` (e.g. `ltisim-course-1`) as stored, each with its
+    /// `id` (its URL).
+    pub fn line_items(&self, context: &str) -> Vec<Value> {
+        self.platform().services.ags.line_items(context)
+    }
+
+    /// Every score accepted for the line item `lineitem_url`, exactly as posted, in order.
+    pub fn scores_received(&self, lineitem_url: &str) -> Vec<Value> {
+        self.platform().services.ags.scores_received(lineitem_url)
+    }
+
+    /// Every AGS and NRPS request received so far, in order, whether answered or not.
+    pub fn service_requests(&self) -> Vec<ServiceRequestRecord> {
+        self.platform().services.requests()
+    }
+
+    /// Makes every AGS and NRPS call misbehave (`None` to stop); the call is still
+    /// recorded. [`Failure::Redirect`] answers 307.
+    pub fn set_service_failure(&self, failure: impl Into<Option<Failure>>) {
+        self.platform().services.set_failure(failure.into());
+    }
+
+    /// Makes the token endpoint misbehave (`None` to stop); a failing request is not
+    /// recorded in [`Self::token_requests`]. [`Failure::Redirect`] answers 307.
+    pub fn set_token_failure(&self, failure: impl Into<Option<Failure>>) {
+        self.platform().services.set_token_failure(failure.into());
+    }
+
+    /// The NRPS roster of `context`, every member (empty for an unknown context).
+    pub fn memberships(&self, context: &str) -> Vec<Value> {
+        nrps::roster(self.platform().base_url(), context).unwrap_or_default()
+    }
+
+    /// The gradebook page: base + `/gradebook`.
+    pub fn gradebook_url(&self) -> String {
+        self.platform().url("/gradebook")
     }
 
     /// Signs arbitrary claims with the current key. The header is `{alg: RS256, typ: JWT,

@@ -39,6 +39,8 @@ pub(crate) struct Platform {
     /// The `User-Agent` of the last request to each routed path (Canvas refuses tools that
     /// send none; tests check the tool sends one).
     user_agents: RwLock<HashMap<String, Option<String>>>,
+    /// Token endpoint, AGS and NRPS state.
+    pub(crate) services: crate::services::Services,
 }
 
 /// Most paths whose `User-Agent` is remembered (the service routes are wildcards).
@@ -78,6 +80,7 @@ impl Platform {
             registration_failure: RwLock::new(None),
             jwks_served: AtomicU64::new(0),
             user_agents: RwLock::new(HashMap::new()),
+            services: crate::services::Services::new(&base_url),
             profile,
             base_url,
         }
@@ -133,6 +136,10 @@ impl Platform {
     }
 
     pub(crate) fn add_tool(&self, tool: Tool) {
+        // A tool added by hand may use every service scope.
+        self.services
+            .oauth
+            .set_registered_scopes(&tool.client_id, None);
         write(&self.tools).insert(tool.client_id.clone(), tool);
     }
 
@@ -307,14 +314,20 @@ impl Platform {
             redirect_uris: valid.redirect_uris,
             target_link_uri: valid.target_link_uri,
             deep_linking_url: valid.deep_linking_uri,
+            jwks_uri: request["jwks_uri"].as_str().map(str::to_owned),
         });
         let registration_url = self.url(self.endpoints().registration);
-        Ok(registration::response(
-            self.profile,
-            &request,
-            &ids,
-            &registration_url,
-        ))
+        let answer = registration::response(self.profile, &request, &ids, &registration_url);
+        // The tool may ask for the scopes the platform answered with, nothing else.
+        let granted = answer["scope"]
+            .as_str()
+            .unwrap_or_default()
+            .split_whitespace();
+        let granted = granted.map(str::to_owned).collect();
+        self.services
+            .oauth
+            .set_registered_scopes(&ids.client_id, Some(granted));
+        Ok(answer)
     }
 
     pub(crate) fn set_claims_template(&self, claims: Value) {

@@ -5,6 +5,7 @@ use crate::course_page::{course_page, storage_frame_page};
 use crate::failure::misbehave;
 use crate::html::{auto_post_page, error_page};
 use crate::platform::{Platform, Refusal};
+use crate::services;
 use crate::tool::{MessageType, Storage};
 use axum::Router;
 use axum::body::Bytes;
@@ -16,6 +17,9 @@ use axum::routing::{any, get, post};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+const LINE_ITEMS: &str = "/ags/contexts/{context}/lineitems";
+const LINE_ITEM: &str = "/ags/contexts/{context}/lineitems/{item}";
 
 /// The profile decides where the configuration and the OIDC / registration endpoints
 /// live; the simulator's own pages and services are at the same paths for every profile.
@@ -29,10 +33,26 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         .route("/launch", get(launch_page))
         .route("/storage_frame", get(storage_frame))
         // Later issues fill these in; the claims and configuration already point at them.
-        .route(endpoints.token, any(not_implemented))
         .route("/deep_link_return", any(not_implemented))
-        .route("/ags/{*rest}", any(not_implemented))
-        .route("/nrps/{*rest}", any(not_implemented))
+        .route(endpoints.token, post(services::token))
+        .route(
+            LINE_ITEMS,
+            get(services::list_line_items).post(services::create_line_item),
+        )
+        .route(
+            LINE_ITEM,
+            get(services::get_line_item)
+                .put(services::put_line_item)
+                .delete(services::delete_line_item),
+        )
+        .route(&format!("{LINE_ITEM}/scores"), post(services::post_score))
+        .route(&format!("{LINE_ITEM}/results"), get(services::results))
+        .route(
+            "/nrps/contexts/{context}/memberships",
+            get(services::memberships),
+        )
+        .route("/gradebook", get(services::gradebook_page))
+        .route("/avatars/{file}", get(services::avatar))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&platform),
             record_user_agent,

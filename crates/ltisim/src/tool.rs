@@ -3,7 +3,7 @@
 use url::Url;
 
 /// A tool as the LMS administrator registered it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Tool {
     pub client_id: String,
     pub deployment_id: String,
@@ -15,6 +15,9 @@ pub struct Tool {
     pub target_link_uri: String,
     /// Where deep linking requests go; `target_link_uri` when absent.
     pub deep_linking_url: Option<String>,
+    /// The tool's public keys (e.g. ltigate's `/lti/keys`): the token endpoint verifies
+    /// client assertions with them. Without one, the tool cannot get access tokens.
+    pub jwks_uri: Option<String>,
 }
 
 impl Tool {

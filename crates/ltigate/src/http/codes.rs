@@ -356,6 +356,22 @@ pub fn public(code: Code) -> Public {
             "The LMS's service refused the call or could not be reached.",
             TOOL_ADMIN,
         ),
+        // LTI Advantage services for the app.
+        C::ServiceNotAvailable => (
+            S::BAD_REQUEST,
+            "The launch does not offer this service (or the endpoint it needs).",
+            "Check services in /api/idtoken before calling it.",
+        ),
+        C::UrlNotAllowed => (
+            S::BAD_REQUEST,
+            "The URL is not on this context's service endpoint.",
+            "Send back only the ids and page links the API returned for this context.",
+        ),
+        C::ServiceAnswerInvalid => (
+            S::BAD_GATEWAY,
+            "The LMS answered the service call with a document the tool cannot read.",
+            TOOL_ADMIN,
+        ),
         C::RequestTimeout => (
             S::REQUEST_TIMEOUT,
             "The request took too long to arrive or to answer.",

@@ -4,12 +4,14 @@
 //! store or the protocol core and shapes the answer.
 
 pub mod admin;
+mod ags;
 mod api;
 mod auth;
 pub mod codes;
 pub mod error;
 mod extract;
 mod lti;
+mod nrps;
 mod ops;
 pub mod pages;
 mod registration;
@@ -64,6 +66,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(lti::routes())
         .merge(api::routes())
+        .merge(ags::routes())
+        .merge(nrps::routes())
         .merge(registration::routes())
         .merge(ops::routes())
         .nest("/admin", admin::routes())

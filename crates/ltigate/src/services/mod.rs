@@ -3,7 +3,10 @@
 //!
 //! Services return their own error enums and never see HTTP types; `http` maps them.
 
+pub mod ags;
+pub mod endpoint;
 pub mod keys;
+pub mod nrps;
 pub mod tokens;
 
 use lti::claims::{AgsEndpoint, Context, LaunchClaims, NrpsService};

@@ -136,3 +136,4 @@ pub async fn expect_error(
 }
 
 pub mod lms;
+pub mod services;
