@@ -30,6 +30,7 @@
 //! ```
 
 pub mod claims;
+pub mod deep_linking;
 pub mod error;
 pub mod id_token;
 pub mod ids;
