@@ -140,6 +140,9 @@ codes! {
     InsecureUrl => "INSECURE_URL",
     InvalidField => "INVALID_FIELD",
     InvalidAuthConfig => "INVALID_AUTH_CONFIG",
+    // Deep linking (`services::deep_linking::DeepLinkingFailure::code`).
+    NotDeepLinkingLaunch => "NOT_DEEP_LINKING_LAUNCH",
+    DeepLinkingItemRefused => "DEEP_LINKING_ITEM_REFUSED",
     // Any route.
     RequestTimeout => "REQUEST_TIMEOUT",
     InternalError => "INTERNAL_ERROR",

@@ -20,4 +20,5 @@ pub mod platforms;
 pub mod registration;
 pub mod secret;
 pub mod server;
+pub mod services;
 pub mod store;

@@ -16,6 +16,7 @@ use crate::outbound::{FetchError, Outbound, OutboundPolicy};
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::{KeyHash, Random};
+use crate::services::deep_linking::DeepLinker;
 use crate::store::{Store, StoreError};
 
 /// Why the service could not start.
@@ -117,12 +118,14 @@ impl Server {
         )
         .with_random(random.clone());
         let registrar = Registrar::new(store.clone(), outbound, config.clone(), clock.clone())
-            .with_random(random);
+            .with_random(random.clone());
         let keys = KeyRing::new(store.clone(), clock.clone(), &config.keys);
+        let deep_linker = DeepLinker::new(keys.clone(), clock.clone(), random);
         let state = AppState {
             launcher,
             registrar,
             platforms: Platforms::new(store.clone(), keys.clone(), clock.clone()),
+            deep_linker,
             keys,
             admin_key: config.admin_key.clone(),
             api_keys: ApiKeys::new(api_key_hashes),

@@ -334,6 +334,16 @@ pub fn public(code: Code) -> Public {
             "A field or parameter of the request is missing or invalid.",
             FIX_REQUEST,
         ),
+        C::NotDeepLinkingLaunch => (
+            S::BAD_REQUEST,
+            "This launch is not a deep linking request, so it cannot return content items.",
+            "Call the deep linking endpoints only with the ltik of a deep linking launch.",
+        ),
+        C::DeepLinkingItemRefused => (
+            S::BAD_REQUEST,
+            "A content item breaks a rule of the deep linking request.",
+            FIX_REQUEST,
+        ),
         C::RequestTimeout => (
             S::REQUEST_TIMEOUT,
             "The request took too long to arrive or to answer.",

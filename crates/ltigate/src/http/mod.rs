@@ -7,6 +7,7 @@ pub mod admin;
 mod api;
 mod auth;
 pub mod codes;
+mod deep_linking;
 pub mod error;
 mod extract;
 mod lti;
@@ -37,6 +38,7 @@ use crate::launch::Launcher;
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::KeyHash;
+use crate::services::deep_linking::DeepLinker;
 
 pub use auth::ApiKeys;
 
@@ -51,6 +53,7 @@ pub struct AppState {
     pub launcher: Launcher,
     pub registrar: Registrar,
     pub platforms: Platforms,
+    pub deep_linker: DeepLinker,
 }
 
 /// The routes, without path normalisation (see [`app`]).
@@ -59,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(lti::routes())
         .merge(api::routes())
+        .merge(deep_linking::routes())
         .merge(registration::routes())
         .merge(ops::routes())
         .nest("/admin", admin::routes())
