@@ -250,6 +250,7 @@ async fn register(ctx: &Ctx) -> Result<(), String> {
         redirect_uris: vec![format!("{gate}/lti/launch")],
         target_link_uri: format!("{gate}/lti/launch"),
         deep_linking_url: None,
+        jwks_uri: None,
     });
     let body = json!({
         "url": ctx.sim.issuer(),

@@ -136,6 +136,7 @@ pub(crate) fn launch_claims(template: &Value, launch: &Launch<'_>) -> Value {
             "accept_types": ["ltiResourceLink", "link", "html", "file", "image"],
             "accept_presentation_document_targets": ["iframe", "window"],
             "accept_multiple": true,
+            "accept_lineitem": true,
             "auto_create": true,
             "title": "Add an activity",
             "data": launch.deep_link_data,
@@ -162,6 +163,7 @@ mod tests {
             redirect_uris: vec!["http://tool.test/launch".into()],
             target_link_uri: "http://tool.test/launch".into(),
             deep_linking_url: Some("http://tool.test/deep".into()),
+            jwks_uri: None,
         }
     }
 

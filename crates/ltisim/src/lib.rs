@@ -22,11 +22,14 @@
 //! - builds id_tokens from a claim template (a realistic instructor launch by default, or
 //!   a real platform's claims from the fixtures) and corrupts them on request
 //!   ([`Tamper`]) to produce each kind of bad token the security tests need;
-//! - acts as platform storage for cookie-less launches on its course page.
+//! - acts as platform storage for cookie-less launches on its course page;
+//! - receives deep linking responses at `/deep_link_return`, verifies them against the
+//!   tool's JWKS like a strict platform, and places their content items on the course page
+//!   ([`Simulator::deep_linked_items`]).
 //!
 //! What it is not: a secure or persistent LMS. State lives in memory, there are no users
 //! or sessions (whoever loads the course page launches as the template's user), and the
-//! token, AGS, NRPS and deep-linking-return endpoints answer 501 for now.
+//! token, AGS and NRPS endpoints answer 501 for now.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -39,6 +42,7 @@
 //!     redirect_uris: vec!["http://127.0.0.1:3000/lti/launch".into()],
 //!     target_link_uri: "http://127.0.0.1:3000/lti/launch".into(),
 //!     deep_linking_url: None,
+//!     jwks_uri: Some("http://127.0.0.1:3000/lti/keys".into()),
 //! });
 //! let login = lms.login_initiation_params("tool-1", MessageType::ResourceLink);
 //! # let _ = login;
@@ -48,6 +52,7 @@
 
 mod claims;
 mod course_page;
+mod deep_linking;
 mod discovery;
 mod failure;
 mod hints;
@@ -382,6 +387,23 @@ impl Simulator {
             .authorize(auth_request)
             .map(|authorized| authorized.id_token)
             .map_err(|refusal| refusal.description().to_owned())
+    }
+
+    /// The content items placed by every accepted deep linking response, in order.
+    pub fn deep_linked_items(&self) -> Vec<Value> {
+        self.platform().deep_links().items()
+    }
+
+    /// The claims of every deep linking response `POST /deep_link_return` accepted (after
+    /// checking its signature against the tool's JWKS, aud, deployment_id, message_type,
+    /// version, exp, a fresh nonce and the request's data).
+    pub fn deep_link_responses(&self) -> Vec<Value> {
+        self.platform().deep_links().responses()
+    }
+
+    /// Where tools post deep linking responses: base + `/deep_link_return`.
+    pub fn deep_link_return_url(&self) -> String {
+        self.platform().url("/deep_link_return")
     }
 
     /// Signs arbitrary claims with the current key. The header is `{alg: RS256, typ: JWT,

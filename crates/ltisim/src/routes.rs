@@ -2,6 +2,7 @@
 //! [`Platform`].
 
 use crate::course_page::{course_page, storage_frame_page};
+use crate::deep_linking::deep_link_return;
 use crate::failure::misbehave;
 use crate::html::{auto_post_page, error_page};
 use crate::platform::{Platform, Refusal};
@@ -30,7 +31,7 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         .route("/storage_frame", get(storage_frame))
         // Later issues fill these in; the claims and configuration already point at them.
         .route(endpoints.token, any(not_implemented))
-        .route("/deep_link_return", any(not_implemented))
+        .route("/deep_link_return", post(deep_link_return))
         .route("/ags/{*rest}", any(not_implemented))
         .route("/nrps/{*rest}", any(not_implemented))
         .route_layer(middleware::from_fn_with_state(

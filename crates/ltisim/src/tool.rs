@@ -15,6 +15,9 @@ pub struct Tool {
     pub target_link_uri: String,
     /// Where deep linking requests go; `target_link_uri` when absent.
     pub deep_linking_url: Option<String>,
+    /// The tool's JWKS: the keys that sign its messages to the platform (deep linking
+    /// responses). Without it the platform refuses those messages.
+    pub jwks_uri: Option<String>,
 }
 
 impl Tool {

@@ -29,6 +29,7 @@ async fn simulator() -> Simulator {
         redirect_uris: vec![REDIRECT_URI.into()],
         target_link_uri: REDIRECT_URI.into(),
         deep_linking_url: Some(DL_URL.into()),
+        jwks_uri: None,
     });
     sim
 }
@@ -359,6 +360,7 @@ async fn message_hint_is_bound_to_its_client() {
         redirect_uris: vec!["https://other.example.com/launch".into()],
         target_link_uri: "https://other.example.com/launch".into(),
         deep_linking_url: None,
+        jwks_uri: None,
     });
     let request = auth_request(&sim, MessageType::ResourceLink);
     let stolen = with(

@@ -89,6 +89,7 @@ impl Lms {
             redirect_uris: vec![gate.url("/lti/launch")],
             target_link_uri: gate.url("/lti/launch"),
             deep_linking_url: None,
+            jwks_uri: Some(gate.url("/lti/keys")),
         });
         let mut body = json!({
             "url": sim.issuer(),
