@@ -315,8 +315,9 @@ pub struct DeepLinkingSettings {
     pub title: Option<String>,
     /// Default text.
     pub text: Option<String>,
-    /// Opaque value the tool must return unchanged.
-    pub data: Option<String>,
+    /// Opaque value the tool must return unchanged. The spec says a string; some platforms
+    /// send an object, so any JSON value is kept as sent and echoed back.
+    pub data: Option<Value>,
 }
 
 /// The LTI 1.1 Basic Outcomes claim of a migrated link (LTI 1.3 Core, migration appendix).

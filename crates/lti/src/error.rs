@@ -43,6 +43,11 @@
 //! | `DEEP_LINKING_SETTINGS_MISSING` | `deep_linking_settings` | deep linking request without `deep_link_return_url`               |
 //! | `CLAIM_INVALID`                 | the claim's short name  | a claim of the wrong JSON shape (or an empty `sub`, an over-long `deployment_id`, an unparsable URL) |
 //!
+//! The deep linking response builder refuses an app's content items with its own error,
+//! [`DeepLinkingError`](crate::deep_linking::DeepLinkingError): one code,
+//! `DEEP_LINKING_ITEM_REFUSED`, whose message names the broken rule (`accept_types`,
+//! `accept_multiple`, `accept_lineitem` or the item's own shape) and the item's index.
+//!
 //! [`UnverifiedIdToken::MAX_LEN`]: crate::id_token::UnverifiedIdToken::MAX_LEN
 //! [`UnverifiedIdToken::MAX_DEPTH`]: crate::id_token::UnverifiedIdToken::MAX_DEPTH
 

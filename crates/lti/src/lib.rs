@@ -32,6 +32,7 @@
 pub mod ags;
 pub mod claims;
 pub mod client_assertion;
+pub mod deep_linking;
 pub mod error;
 pub mod id_token;
 pub mod ids;

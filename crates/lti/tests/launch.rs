@@ -180,7 +180,10 @@ fn deep_linking_request_verifies() {
         settings.deep_link_return_url.host_str(),
         Some("lms.example.edu")
     );
-    assert_eq!(settings.data.as_deref(), Some("csrf-token-from-platform"));
+    assert_eq!(
+        settings.data,
+        Some(serde_json::json!("csrf-token-from-platform"))
+    );
 }
 
 #[test]

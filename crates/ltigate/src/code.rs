@@ -151,6 +151,9 @@ codes! {
     ServiceNotAvailable => "SERVICE_NOT_AVAILABLE",
     UrlNotAllowed => "URL_NOT_ALLOWED",
     ServiceAnswerInvalid => "SERVICE_ANSWER_INVALID",
+    // Deep linking (`services::deep_linking::DeepLinkingFailure::code`).
+    NotDeepLinkingLaunch => "NOT_DEEP_LINKING_LAUNCH",
+    DeepLinkingItemRefused => "DEEP_LINKING_ITEM_REFUSED",
     // Any route.
     RequestTimeout => "REQUEST_TIMEOUT",
     InternalError => "INTERNAL_ERROR",

@@ -149,7 +149,7 @@ impl Demo {
             redirect_uris: vec![launch_url.clone()],
             target_link_uri: launch_url,
             deep_linking_url: None,
-            jwks_uri: None,
+            jwks_uri: Some(state.config.public_endpoint("/lti/keys")),
         });
         let fields = PlatformFields {
             url: Some(sim.issuer()),

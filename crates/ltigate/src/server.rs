@@ -16,6 +16,7 @@ use crate::outbound::{FetchError, Outbound, OutboundPolicy};
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::{KeyHash, Random};
+use crate::services::deep_linking::DeepLinker;
 use crate::services::keys::ServiceKeys;
 use crate::services::tokens::ServiceClient;
 use crate::store::{Store, StoreError};
@@ -131,11 +132,13 @@ impl Server {
             ServiceClient::new(store.clone(), outbound.clone(), keys.clone(), clock.clone())
                 .with_random(random.clone());
         let registrar = Registrar::new(store.clone(), outbound, config.clone(), clock.clone())
-            .with_random(random);
+            .with_random(random.clone());
+        let deep_linker = DeepLinker::new(keys.clone(), clock.clone(), random);
         let state = AppState {
             launcher,
             registrar,
             platforms: Platforms::new(store.clone(), keys.clone(), clock.clone()),
+            deep_linker,
             keys,
             services,
             service_keys,

@@ -136,6 +136,7 @@ pub(crate) fn launch_claims(template: &Value, launch: &Launch<'_>) -> Value {
             "accept_types": ["ltiResourceLink", "link", "html", "file", "image"],
             "accept_presentation_document_targets": ["iframe", "window"],
             "accept_multiple": true,
+            "accept_lineitem": true,
             "auto_create": true,
             "title": "Add an activity",
             "data": launch.deep_link_data,

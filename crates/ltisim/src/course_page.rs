@@ -1,6 +1,7 @@
 //! The "LMS course page" a browser opens to launch a tool in an iframe, and the platform
 //! storage (LTI Client Side postMessages) the page offers tools that cannot use cookies.
 
+use crate::deep_linking::items_list;
 use crate::html::{escape, hidden_inputs};
 use crate::platform::Platform;
 use crate::tool::{MessageType, Storage, Tool};
@@ -54,7 +55,8 @@ pub(crate) fn course_page(
 <button id="launch" type="submit">Launch</button>
 </form>
 <iframe name="tool_frame" title="Tool" style="width:100%;height:70vh;border:1px solid #999"></iframe>
-{storage_frame}
+<h2>Course content</h2>
+{items}{storage_frame}
 {storage_script}
 </body>
 </html>
@@ -64,6 +66,7 @@ pub(crate) fn course_page(
         storage = storage.query_value(),
         login_url = escape(&tool.login_url),
         inputs = hidden_inputs(&login),
+        items = items_list(&platform.deep_links().items()),
     )
 }
 

@@ -28,12 +28,14 @@
 //!   and Grade Services 2.0 with real line item, score and result storage
 //!   ([`Simulator::line_items`], [`Simulator::scores_received`]), Names and Role
 //!   Provisioning Services 2.0 over a 25-member roster in pages of 10, and a gradebook
-//!   page at `GET /gradebook`.
+//!   page at `GET /gradebook`;
+//! - receives deep linking responses at `/deep_link_return`, verifies them against the
+//!   tool's JWKS like a strict platform, and places their content items on the course page
+//!   ([`Simulator::deep_linked_items`]).
 //!
-//! What it is not: a secure or persistent LMS. State lives in memory, there are no users
-//! or sessions (whoever loads the course page launches as the template's user), and the
-//! deep-linking-return endpoint answers 501 for now. AGS and NRPS are served at the same
-//! paths for every profile (those the default claims name).
+//! What it is not: a secure or persistent LMS. State lives in memory, and there are no users
+//! or sessions (whoever loads the course page launches as the template's user). AGS and NRPS
+//! are served at the same paths for every profile (those the default claims name).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -57,6 +59,7 @@
 mod ags;
 mod claims;
 mod course_page;
+mod deep_linking;
 mod discovery;
 mod failure;
 mod gradebook;
@@ -463,6 +466,23 @@ impl Simulator {
     /// The gradebook page: base + `/gradebook`.
     pub fn gradebook_url(&self) -> String {
         self.platform().url("/gradebook")
+    }
+
+    /// The content items placed by every accepted deep linking response, in order.
+    pub fn deep_linked_items(&self) -> Vec<Value> {
+        self.platform().deep_links().items()
+    }
+
+    /// The claims of every deep linking response `POST /deep_link_return` accepted (after
+    /// checking its signature against the tool's JWKS, aud, deployment_id, message_type,
+    /// version, exp, a fresh nonce and the request's data).
+    pub fn deep_link_responses(&self) -> Vec<Value> {
+        self.platform().deep_links().responses()
+    }
+
+    /// Where tools post deep linking responses: base + `/deep_link_return`.
+    pub fn deep_link_return_url(&self) -> String {
+        self.platform().url("/deep_link_return")
     }
 
     /// Signs arbitrary claims with the current key. The header is `{alg: RS256, typ: JWT,

@@ -2,6 +2,7 @@
 //! operations the HTTP routes and the Rust API share.
 
 use crate::claims::{self, Launch};
+use crate::deep_linking::DeepLinks;
 use crate::failure::Failure;
 use crate::hints::{HintSigner, random_bytes};
 use crate::keys::{KeyRing, SigningKey};
@@ -41,6 +42,8 @@ pub(crate) struct Platform {
     user_agents: RwLock<HashMap<String, Option<String>>>,
     /// Token endpoint, AGS and NRPS state.
     pub(crate) services: crate::services::Services,
+    /// Deep linking requests sent and the content placed by their responses.
+    deep_links: DeepLinks,
 }
 
 /// Most paths whose `User-Agent` is remembered (the service routes are wildcards).
@@ -81,6 +84,7 @@ impl Platform {
             jwks_served: AtomicU64::new(0),
             user_agents: RwLock::new(HashMap::new()),
             services: crate::services::Services::new(&base_url),
+            deep_links: DeepLinks::default(),
             profile,
             base_url,
         }
@@ -133,6 +137,10 @@ impl Platform {
         // Generate outside the lock: it takes about 100 ms.
         let next = SigningKey::generate();
         write(&self.keys).rotate(next, drop_old);
+    }
+
+    pub(crate) fn deep_links(&self) -> &DeepLinks {
+        &self.deep_links
     }
 
     pub(crate) fn add_tool(&self, tool: Tool) {
@@ -314,7 +322,7 @@ impl Platform {
             redirect_uris: valid.redirect_uris,
             target_link_uri: valid.target_link_uri,
             deep_linking_url: valid.deep_linking_uri,
-            jwks_uri: request["jwks_uri"].as_str().map(str::to_owned),
+            jwks_uri: Some(valid.jwks_uri),
         });
         let registration_url = self.url(self.endpoints().registration);
         let answer = registration::response(self.profile, &request, &ids, &registration_url);
@@ -420,6 +428,9 @@ impl Platform {
             return Err("login_hint does not match the one issued with lti_message_hint".into());
         }
         let deep_link_data = URL_SAFE_NO_PAD.encode(random_bytes::<16>());
+        if login.message_type == MessageType::DeepLinking {
+            self.deep_links.issue(&deep_link_data, &tool.client_id);
+        }
         let claims = claims::launch_claims(
             &read(&self.claims_template),
             &Launch {

@@ -228,6 +228,8 @@ pub(crate) struct Valid {
     pub(crate) target_link_uri: String,
     /// The target of the LtiDeepLinkingRequest message, if the tool declared one.
     pub(crate) deep_linking_uri: Option<String>,
+    /// The tool's key set.
+    pub(crate) jwks_uri: String,
 }
 
 /// Validates a registration request (LTI Dynamic Registration 1.0 §3.5, RFC 7591) as a
@@ -345,7 +347,8 @@ pub(crate) fn validate(request: &Value) -> Result<Valid, Refused> {
     }
     let initiate_login_uri = string(request, "initiate_login_uri").unwrap_or_default();
     web_url(initiate_login_uri, "initiate_login_uri")?;
-    web_url(string(request, "jwks_uri").unwrap_or_default(), "jwks_uri")?;
+    let jwks_uri = string(request, "jwks_uri").unwrap_or_default();
+    web_url(jwks_uri, "jwks_uri")?;
     if request
         .get("client_name")
         .is_some_and(|name| !name.is_string())
@@ -371,6 +374,7 @@ pub(crate) fn validate(request: &Value) -> Result<Valid, Refused> {
         redirect_uris,
         target_link_uri: target_link_uri.to_owned(),
         deep_linking_uri,
+        jwks_uri: jwks_uri.to_owned(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! [`Platform`].
 
 use crate::course_page::{course_page, storage_frame_page};
+use crate::deep_linking::deep_link_return;
 use crate::failure::misbehave;
 use crate::html::{auto_post_page, error_page};
 use crate::platform::{Platform, Refusal};
@@ -13,7 +14,7 @@ use axum::extract::{Query, RawForm, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{get, post};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,8 +33,7 @@ pub(crate) fn router(platform: Arc<Platform>) -> Router {
         .route(endpoints.registration, post(register))
         .route("/launch", get(launch_page))
         .route("/storage_frame", get(storage_frame))
-        // Later issues fill these in; the claims and configuration already point at them.
-        .route("/deep_link_return", any(not_implemented))
+        .route("/deep_link_return", post(deep_link_return))
         .route(endpoints.token, post(services::token))
         .route(
             LINE_ITEMS,
@@ -191,14 +191,6 @@ async fn storage_frame(
         Some(tool) => Html(storage_frame_page(&tool)).into_response(),
         None => bad_request("client_id is missing or not registered"),
     }
-}
-
-async fn not_implemented() -> Response {
-    let body = json!({
-        "error": "not_implemented",
-        "error_description": "the simulator does not implement this endpoint yet",
-    });
-    (StatusCode::NOT_IMPLEMENTED, Json(body)).into_response()
 }
 
 fn bad_request(detail: &str) -> Response {

@@ -15,8 +15,8 @@ pub struct Tool {
     pub target_link_uri: String,
     /// Where deep linking requests go; `target_link_uri` when absent.
     pub deep_linking_url: Option<String>,
-    /// The tool's public keys (e.g. ltigate's `/lti/keys`): the token endpoint verifies
-    /// client assertions with them. Without one, the tool cannot get access tokens.
+    /// The tool's JWKS (e.g. ltigate's `/lti/keys`): the keys that sign its client assertions
+    /// and deep linking responses. Without it the platform refuses both.
     pub jwks_uri: Option<String>,
 }
 

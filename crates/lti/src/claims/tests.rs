@@ -186,7 +186,7 @@ fn deep_linking_reads_settings() {
     );
     assert_eq!(settings.accept_types, ["ltiResourceLink"]);
     assert_eq!(settings.accept_multiple, Some(true));
-    assert_eq!(settings.data.as_deref(), Some("opaque"));
+    assert_eq!(settings.data, Some(serde_json::json!("opaque")));
     assert!(claims.resource_link().is_none() && claims.target_link_uri().is_none());
 }
 

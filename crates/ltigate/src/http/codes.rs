@@ -372,6 +372,17 @@ pub fn public(code: Code) -> Public {
             "The LMS answered the service call with a document the tool cannot read.",
             TOOL_ADMIN,
         ),
+        // Deep linking.
+        C::NotDeepLinkingLaunch => (
+            S::BAD_REQUEST,
+            "This launch is not a deep linking request, so it cannot return content items.",
+            "Call the deep linking endpoints only with the ltik of a deep linking launch.",
+        ),
+        C::DeepLinkingItemRefused => (
+            S::BAD_REQUEST,
+            "A content item breaks a rule of the deep linking request.",
+            FIX_REQUEST,
+        ),
         C::RequestTimeout => (
             S::REQUEST_TIMEOUT,
             "The request took too long to arrive or to answer.",

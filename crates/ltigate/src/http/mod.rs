@@ -8,6 +8,7 @@ mod ags;
 mod api;
 mod auth;
 pub mod codes;
+mod deep_linking;
 pub mod error;
 mod extract;
 mod lti;
@@ -40,6 +41,7 @@ use crate::launch::Launcher;
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::KeyHash;
+use crate::services::deep_linking::DeepLinker;
 use crate::services::keys::ServiceKeys;
 use crate::services::tokens::ServiceClient;
 
@@ -58,6 +60,7 @@ pub struct AppState {
     pub platforms: Platforms,
     pub services: ServiceClient,
     pub service_keys: ServiceKeys,
+    pub deep_linker: DeepLinker,
 }
 
 /// The routes, without path normalisation (see [`app`]).
@@ -68,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(ags::routes())
         .merge(nrps::routes())
+        .merge(deep_linking::routes())
         .merge(registration::routes())
         .merge(ops::routes())
         .nest("/admin", admin::routes())

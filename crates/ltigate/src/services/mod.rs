@@ -1,9 +1,11 @@
 //! LTI Advantage for the app: what a call may reach ([`ServiceContext`]), service keys
-//! ([`keys`]) and the platform calls with service access tokens ([`tokens`]).
+//! ([`keys`]), the platform calls with service access tokens ([`tokens`]), AGS ([`ags`]),
+//! NRPS ([`nrps`]) and deep linking responses ([`deep_linking`]).
 //!
 //! Services return their own error enums and never see HTTP types; `http` maps them.
 
 pub mod ags;
+pub mod deep_linking;
 pub mod endpoint;
 pub mod keys;
 pub mod nrps;

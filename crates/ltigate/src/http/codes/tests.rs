@@ -113,6 +113,8 @@ const STATUSES: &[(&str, u16)] = &[
     ("TOKEN_REQUEST_FAILED", 502),
     ("TOKEN_ANSWER_INVALID", 502),
     ("PLATFORM_SERVICE_ERROR", 502),
+    ("NOT_DEEP_LINKING_LAUNCH", 400),
+    ("DEEP_LINKING_ITEM_REFUSED", 400),
     ("REQUEST_TIMEOUT", 408),
     ("INTERNAL_ERROR", 500),
 ];
@@ -192,6 +194,10 @@ fn services_do_not_know_http() {
         ("platform_input.rs", include_str!("../../platform_input.rs")),
         ("platforms.rs", include_str!("../../platforms.rs")),
         ("keys.rs", include_str!("../../keys.rs")),
+        (
+            "services/deep_linking.rs",
+            include_str!("../../services/deep_linking.rs"),
+        ),
     ];
     for (file, source) in services {
         for forbidden in ["crate::http", "axum", "StatusCode"] {
