@@ -5,7 +5,10 @@
 //! - the LMS simulator ([`ltisim`]), registered as an active platform of that ltigate, with
 //!   ltigate registered as a tool on the simulator's side;
 //! - a sample app, the kind of app ltigate serves: it receives `?ltik=…`, asks ltigate's
-//!   `GET /api/idtoken` who launched it (server-side, with the demo's API key) and shows it.
+//!   `GET /api/idtoken` who launched it (server-side, with the demo's API key) and shows it;
+//!   then it uses LTI Advantage through ltigate's API: it lists the course roster (NRPS),
+//!   posts a grade that appears in the simulator's gradebook (AGS) and, on a deep linking
+//!   launch, returns the content item the instructor picks to the simulator's course page.
 //!
 //! The simulator's course page is the one URL to open: its "Launch" button runs the real flow
 //! (OIDC login, authorization, id_token, launch, ltik, idtoken) inside an iframe.
@@ -20,12 +23,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY,
 };
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use axum::Form;
 use ltisim::{MessageType, Simulator, Storage, Tool};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -183,6 +187,7 @@ impl Demo {
             gate: gate_local,
             api_key,
             client,
+            gradebook_url: sim.gradebook_url(),
         });
 
         let (stop, stopped) = watch::channel(false);
@@ -289,6 +294,8 @@ struct SampleApp {
     gate: String,
     api_key: String,
     client: reqwest::Client,
+    /// The simulator's gradebook, where a posted grade shows up.
+    gradebook_url: String,
 }
 
 fn sample_app(app: SampleApp) -> Router {
@@ -296,6 +303,8 @@ fn sample_app(app: SampleApp) -> Router {
         .route("/", get(index))
         .route("/launch", get(resource_link))
         .route("/deep-linking", get(deep_linking))
+        .route("/grade", post(grade))
+        .route("/deep-link", post(deep_link))
         .with_state(Arc::new(app))
 }
 
@@ -322,7 +331,7 @@ async fn deep_linking(
     show_launch(&app, query.get("ltik"), true).await
 }
 
-/// What an app does with an ltik: one server-side call to ltigate with its API key.
+/// What an app does with an ltik: server-side calls to ltigate with its API key.
 async fn show_launch(app: &SampleApp, ltik: Option<&String>, deep_linking: bool) -> Response {
     let Some(ltik) = ltik else {
         return page(
@@ -331,47 +340,258 @@ async fn show_launch(app: &SampleApp, ltik: Option<&String>, deep_linking: bool)
             "<h1>No launch</h1><p>This page expects <code>?ltik=…</code> from ltigate.</p>",
         );
     };
-    let response = app
-        .client
-        .get(format!("{}/api/idtoken", app.gate))
-        .header(
-            AUTHORIZATION,
-            format!("LTIK-AUTH-V2 {}:{ltik}", app.api_key),
-        )
-        .send()
-        .await;
-    let (status, text) = match response {
-        Ok(r) => (r.status(), r.text().await.unwrap_or_default()),
-        Err(e) => {
-            return page(
-                StatusCode::BAD_GATEWAY,
-                "ltigate unreachable",
-                &format!(
-                    "<h1>ltigate did not answer</h1><p>{}</p>",
-                    escape(&e.to_string())
-                ),
-            );
-        }
+    let body = match app.call(Method::GET, "/api/idtoken", ltik, None).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
     };
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
-    if !status.is_success() {
-        return page(
-            StatusCode::BAD_GATEWAY,
-            "Launch not accepted",
-            &format!(
-                "<h1>ltigate refused the ltik</h1><p><code>GET /api/idtoken</code> answered \
-                 {status}:</p><pre>{}</pre>",
-                escape(&pretty)
+    let mut html = launch_html(&body, deep_linking);
+    let services = &body["services"];
+    if deep_linking {
+        html += &picker_html(ltik);
+    } else if services["namesAndRoles"]["available"].as_bool() == Some(true) {
+        html += &match app.call(Method::GET, "/api/memberships", ltik, None).await {
+            Ok(roster) => roster_html(
+                &roster,
+                ltik,
+                services["assignmentAndGrades"]["available"].as_bool() == Some(true),
             ),
-        );
+            Err(_) => "<p>The roster could not be read.</p>".to_owned(),
+        };
     }
-    let html = launch_html(&body, deep_linking)
-        + &format!(
-            "<h2>The JSON from <code>GET /api/idtoken</code></h2><pre>{}</pre>",
-            escape(&pretty)
-        );
+    html += &format!(
+        "<h2>The JSON from <code>GET /api/idtoken</code></h2><pre>{}</pre>",
+        escape(&serde_json::to_string_pretty(&body).unwrap_or_default())
+    );
     page(StatusCode::OK, "Launched", &html)
+}
+
+impl SampleApp {
+    /// One call of ltigate's app API with the launch's ltik: the JSON answer (`Null` for
+    /// 204), or the page that shows why the call failed.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        ltik: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Response> {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.gate))
+            .header(
+                AUTHORIZATION,
+                format!("LTIK-AUTH-V2 {}:{ltik}", self.api_key),
+            );
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let (status, text) = match request.send().await {
+            Ok(r) => (r.status(), r.text().await.unwrap_or_default()),
+            Err(e) => {
+                return Err(page(
+                    StatusCode::BAD_GATEWAY,
+                    "ltigate unreachable",
+                    &format!(
+                        "<h1>ltigate did not answer</h1><p>{}</p>",
+                        escape(&e.to_string())
+                    ),
+                ));
+            }
+        };
+        let answer: Value = match text.as_str() {
+            "" => Value::Null,
+            text => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into())),
+        };
+        if status.is_success() {
+            return Ok(answer);
+        }
+        Err(page(
+            StatusCode::BAD_GATEWAY,
+            "Call refused",
+            &format!(
+                "<h1>ltigate refused the call</h1><p><code>{method} {path}</code> answered \
+                 {status}:</p><pre>{}</pre>",
+                escape(&serde_json::to_string_pretty(&answer).unwrap_or_default())
+            ),
+        ))
+    }
+}
+
+/// The course roster from `GET /api/memberships` (its first page), with a grade form per
+/// member when the launch offers AGS.
+fn roster_html(roster: &Value, ltik: &str, grades: bool) -> String {
+    let text = |value: &Value| value.as_str().map_or_else(String::new, escape);
+    let rows: Vec<String> = roster["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|member| {
+            let roles: Vec<&str> = member["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|role| role.rsplit(['#', '/']).next().unwrap_or(role))
+                .collect();
+            let grade = if grades {
+                format!(
+                    "<td><form method=\"post\" action=\"/grade\">\
+                     <input type=\"hidden\" name=\"ltik\" value=\"{ltik}\">\
+                     <input type=\"hidden\" name=\"user_id\" value=\"{user}\">\
+                     <input name=\"score\" type=\"number\" min=\"0\" max=\"100\" value=\"85\" \
+                     aria-label=\"score out of 100\"> / 100 \
+                     <button type=\"submit\">Post grade</button></form></td>",
+                    ltik = escape(ltik),
+                    user = text(&member["userId"]),
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "<tr class=\"member\"><td>{name}</td><td>{email}</td><td>{roles}</td>\
+                 <td>{status}</td>{grade}</tr>",
+                name = text(&member["name"]),
+                email = text(&member["email"]),
+                roles = escape(&roles.join(", ")),
+                status = text(&member["status"]),
+            )
+        })
+        .collect();
+    let more = if roster["next"].is_string() {
+        "<p class=\"muted\">The LMS has more members: the answer's <code>next</code> is passed \
+         back as <code>?url=</code> for the next page.</p>"
+    } else {
+        ""
+    };
+    let grade_head = if grades { "<th>Grade</th>" } else { "" };
+    format!(
+        "<h2>Course roster</h2><p>Read with <code>GET /api/memberships</code> (Names and Role \
+         Provisioning Services).{note}</p>\
+         <table id=\"roster\"><tr><th>Name</th><th>Email</th><th>Roles</th><th>Status</th>\
+         {grade_head}</tr>{rows}</table>{more}",
+        note = if grades {
+            " A grade goes to the LMS with <code>POST /api/lineitems/default/scores</code> \
+             (Assignment and Grade Services)."
+        } else {
+            ""
+        },
+        rows = rows.concat(),
+    )
+}
+
+/// `POST /grade`: the instructor's grade for one member, sent to the launch's line item.
+#[derive(Debug, serde::Deserialize)]
+struct GradeForm {
+    ltik: String,
+    user_id: String,
+    score: f64,
+}
+
+async fn grade(State(app): State<Arc<SampleApp>>, Form(form): Form<GradeForm>) -> Response {
+    let score = serde_json::json!({
+        "userId": form.user_id,
+        "scoreGiven": form.score,
+        "scoreMaximum": 100,
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "comment": "Graded in the ltigate demo's sample app",
+    });
+    if let Err(refused) = app
+        .call(
+            Method::POST,
+            "/api/lineitems/default/scores",
+            &form.ltik,
+            Some(score),
+        )
+        .await
+    {
+        return refused;
+    }
+    page(
+        StatusCode::OK,
+        "Grade sent",
+        &format!(
+            "<h1 id=\"grade-sent\">Grade sent</h1><p>ltigate posted {score} / 100 for \
+             <code>{user}</code> to the LMS's line item of this link, with an access token it \
+             got for the app. See it in the <a id=\"gradebook\" href=\"{gradebook}\" \
+             target=\"_top\">LMS simulator's gradebook</a>.</p>",
+            score = form.score,
+            user = escape(&form.user_id),
+            gradebook = escape(&app.gradebook_url),
+        ),
+    )
+}
+
+/// What the sample app offers on a deep linking launch.
+const CONTENT: [(&str, &str); 3] = [
+    ("Quiz: Analytical Engines", "A ten-question quiz, graded out of 10."),
+    ("Reading: Note G", "Ada Lovelace's notes on the Bernoulli numbers."),
+    ("Video: The Difference Engine", "A five-minute tour."),
+];
+
+/// The content picker of a deep linking launch: one button per item.
+fn picker_html(ltik: &str) -> String {
+    let items: Vec<String> = CONTENT
+        .iter()
+        .enumerate()
+        .map(|(index, (title, text))| {
+            format!(
+                "<li><form method=\"post\" action=\"/deep-link\">\
+                 <input type=\"hidden\" name=\"ltik\" value=\"{ltik}\">\
+                 <input type=\"hidden\" name=\"item\" value=\"{index}\">\
+                 <b>{title}</b> · {text} <button type=\"submit\">Add to the course</button>\
+                 </form></li>",
+                ltik = escape(ltik),
+            )
+        })
+        .collect();
+    format!(
+        "<h2>Pick content for the course</h2><p>The choice goes back to the LMS with \
+         <code>POST /api/deeplinking/form</code>: ltigate signs the deep linking response and \
+         returns a form that posts it.</p><ul id=\"picker\">{}</ul>",
+        items.concat()
+    )
+}
+
+/// `POST /deep-link`: the picked item, returned to the LMS.
+#[derive(Debug, serde::Deserialize)]
+struct PickForm {
+    ltik: String,
+    item: usize,
+}
+
+async fn deep_link(State(app): State<Arc<SampleApp>>, Form(form): Form<PickForm>) -> Response {
+    let Some((title, text)) = CONTENT.get(form.item) else {
+        return page(StatusCode::BAD_REQUEST, "No such item", "<h1>No such item</h1>");
+    };
+    let request = serde_json::json!({
+        "contentItems": [{
+            "type": "ltiResourceLink",
+            "title": title,
+            "text": text,
+            "url": format!("{}/launch", app.gate),
+            "lineItem": {"scoreMaximum": 10, "label": title},
+        }],
+        "options": {"message": format!("Added \"{title}\" to the course.")},
+    });
+    let answer = match app
+        .call(Method::POST, "/api/deeplinking/form", &form.ltik, Some(request))
+        .await
+    {
+        Ok(answer) => answer,
+        Err(refused) => return refused,
+    };
+    // The form ltigate built (its values escaped by ltigate) posts itself to the LMS.
+    let mut response = page(
+        StatusCode::OK,
+        "Returning to the LMS",
+        answer["form"].as_str().unwrap_or_default(),
+    );
+    response.headers_mut().insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"),
+    );
+    response
 }
 
 /// The summary of a launch: who, from where, in which course, with which roles and services.
