@@ -376,10 +376,8 @@ fn valid_score(score: &Value) -> Result<(String, i128), AgsError> {
             return Err(invalid("scoreGiven needs scoreMaximum".into()));
         }
     }
-    if let Some(maximum) = number("scoreMaximum") {
-        if maximum.as_f64().is_none_or(|maximum| maximum <= 0.0) {
-            return Err(invalid("scoreMaximum must be a number above 0".into()));
-        }
+    if number("scoreMaximum").is_some_and(|max| max.as_f64().is_none_or(|max| max <= 0.0)) {
+        return Err(invalid("scoreMaximum must be a number above 0".into()));
     }
     if score
         .get("comment")

@@ -157,7 +157,7 @@ impl Call {
         is_media(self.headers.get(header::CONTENT_TYPE), media)
     }
 
-    fn json(&self) -> Result<Value, Response> {
+    fn json(&self) -> Result<Value, Early> {
         serde_json::from_slice(&self.body).map_err(|_| {
             refusal(
                 StatusCode::BAD_REQUEST,
@@ -178,7 +178,7 @@ fn is_media(value: Option<&HeaderValue>, media: &str) -> bool {
 
 /// Reads and records the request, applies the failure knob, then checks the bearer token
 /// has one of `scopes`.
-async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result<Call, Response> {
+async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result<Call, Early> {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         refusal(
@@ -224,7 +224,7 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
     if let Some(response) =
         misbehave(platform.services.failure(), StatusCode::TEMPORARY_REDIRECT).await
     {
-        return Err(response);
+        return Err(Early(Box::new(response)));
     }
     match platform
         .services
@@ -238,7 +238,7 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
                 "invalid_token",
                 "the access token is missing, unknown, expired or revoked",
             );
-            response.headers_mut().insert(
+            response.0.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
             );
@@ -256,6 +256,7 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
             );
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 response
+                    .0
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, value);
             }
@@ -264,12 +265,21 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
     }
 }
 
-fn refusal(status: StatusCode, error: &str, description: &str) -> Response {
-    let body = json!({ "error": error, "error_description": description });
-    (status, Json(body)).into_response()
+/// An answer decided before the handler's work is done (boxed: a `Response` is large).
+struct Early(Box<Response>);
+
+impl IntoResponse for Early {
+    fn into_response(self) -> Response {
+        *self.0
+    }
 }
 
-fn not_acceptable(media: &str) -> Response {
+fn refusal(status: StatusCode, error: &str, description: &str) -> Early {
+    let body = json!({ "error": error, "error_description": description });
+    Early(Box::new((status, Json(body)).into_response()))
+}
+
+fn not_acceptable(media: &str) -> Early {
     refusal(
         StatusCode::NOT_ACCEPTABLE,
         "not_acceptable",
@@ -277,7 +287,7 @@ fn not_acceptable(media: &str) -> Response {
     )
 }
 
-fn unsupported(media: &str) -> Response {
+fn unsupported(media: &str) -> Early {
     refusal(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
@@ -285,7 +295,7 @@ fn unsupported(media: &str) -> Response {
     )
 }
 
-fn ags_refusal(error: AgsError) -> Response {
+fn ags_refusal(error: AgsError) -> Early {
     match error {
         AgsError::NotFound(why) => refusal(StatusCode::NOT_FOUND, "not_found", &why),
         AgsError::Invalid(why) => refusal(StatusCode::BAD_REQUEST, "invalid_request", &why),
@@ -302,7 +312,7 @@ fn typed(status: StatusCode, media: &'static str, body: &Value, link: Option<Str
 }
 
 /// Context ids the simulator puts in URLs as they are.
-fn known_context(context: &str) -> Result<(), Response> {
+fn known_context(context: &str) -> Result<(), Early> {
     let plain = !context.is_empty()
         && context
             .bytes()
@@ -323,7 +333,7 @@ macro_rules! step {
     ($result:expr) => {
         match $result {
             Ok(value) => value,
-            Err(response) => return response,
+            Err(early) => return early.into_response(),
         }
     };
 }
@@ -338,7 +348,7 @@ pub(crate) async fn list_line_items(
     let call = step!(admit(&platform, request, &scopes).await);
     step!(known_context(&context));
     if !call.accepts(LINE_ITEM_CONTAINER) {
-        return not_acceptable(LINE_ITEM_CONTAINER);
+        return not_acceptable(LINE_ITEM_CONTAINER).into_response();
     }
     let query = call.query();
     let filters: Vec<(&str, &str)> = ["resource_link_id", "resource_id", "tag"]
@@ -372,7 +382,7 @@ pub(crate) async fn create_line_item(
     let call = step!(admit(&platform, request, &[SCOPE_LINEITEM]).await);
     step!(known_context(&context));
     if !call.sends(LINE_ITEM) {
-        return unsupported(LINE_ITEM);
+        return unsupported(LINE_ITEM).into_response();
     }
     let body = step!(call.json());
     let created = step!(
@@ -401,7 +411,7 @@ pub(crate) async fn get_line_item(
     let scopes = [SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY];
     let call = step!(admit(&platform, request, &scopes).await);
     if !call.accepts(LINE_ITEM) {
-        return not_acceptable(LINE_ITEM);
+        return not_acceptable(LINE_ITEM).into_response();
     }
     let found = step!(
         platform
@@ -421,7 +431,7 @@ pub(crate) async fn put_line_item(
 ) -> Response {
     let call = step!(admit(&platform, request, &[SCOPE_LINEITEM]).await);
     if !call.sends(LINE_ITEM) {
-        return unsupported(LINE_ITEM);
+        return unsupported(LINE_ITEM).into_response();
     }
     let body = step!(call.json());
     let replaced = step!(
@@ -459,7 +469,7 @@ pub(crate) async fn post_score(
 ) -> Response {
     let call = step!(admit(&platform, request, &[SCOPE_SCORE]).await);
     if !call.sends(SCORE) {
-        return unsupported(SCORE);
+        return unsupported(SCORE).into_response();
     }
     let body = step!(call.json());
     step!(
@@ -480,7 +490,7 @@ pub(crate) async fn results(
 ) -> Response {
     let call = step!(admit(&platform, request, &[SCOPE_RESULT_READONLY]).await);
     if !call.accepts(RESULT_CONTAINER) {
-        return not_acceptable(RESULT_CONTAINER);
+        return not_acceptable(RESULT_CONTAINER).into_response();
     }
     let query = call.query();
     let user = query
@@ -518,10 +528,10 @@ pub(crate) async fn memberships(
 ) -> Response {
     let call = step!(admit(&platform, request, &[SCOPE_MEMBERSHIPS]).await);
     if !call.accepts(MEMBERSHIP_CONTAINER) {
-        return not_acceptable(MEMBERSHIP_CONTAINER);
+        return not_acceptable(MEMBERSHIP_CONTAINER).into_response();
     }
     let Some(roster) = nrps::roster(platform.base_url(), &context) else {
-        return refusal(StatusCode::NOT_FOUND, "not_found", "no such context");
+        return refusal(StatusCode::NOT_FOUND, "not_found", "no such context").into_response();
     };
     let query = call.query();
     let value = |name: &str| {
