@@ -11,7 +11,7 @@ use crate::oauth::{
     Denied, OAuth, SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_MEMBERSHIPS,
     SCOPE_RESULT_READONLY, SCOPE_SCORE,
 };
-use crate::paging::Paging;
+use crate::paging::{Page, Paging};
 use crate::platform::Platform;
 use crate::{gradebook, nrps};
 use axum::body::Bytes;
@@ -135,13 +135,32 @@ struct Call {
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
+    query: Vec<(String, String)>,
 }
 
 impl Call {
-    fn query(&self) -> Vec<(String, String)> {
-        url::form_urlencoded::parse(self.uri.query().unwrap_or_default().as_bytes())
-            .into_owned()
+    /// The query parameters among `names` that were sent, in that order.
+    fn filters<'a>(&'a self, names: &[&'static str]) -> Vec<(&'static str, &'a str)> {
+        names
+            .iter()
+            .filter_map(|name| {
+                let (_, value) = self.query.iter().find(|(key, _)| key == name)?;
+                Some((*name, value.as_str()))
+            })
             .collect()
+    }
+
+    /// The page of `items` the query asks for, linking to the others with `filters`.
+    fn page<T: Clone>(
+        &self,
+        platform: &Platform,
+        items: &[T],
+        filters: &[(&str, &str)],
+        default_limit: Option<usize>,
+    ) -> Result<Page<T>, Early> {
+        let paging = Paging::from_query(&self.query, default_limit)
+            .map_err(|why| refusal(StatusCode::BAD_REQUEST, "invalid_request", &why))?;
+        Ok(paging.apply(items, &platform.url(self.uri.path()), filters))
     }
 
     fn accepts(&self, media: &str) -> bool {
@@ -187,11 +206,15 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
             "the body is too large",
         )
     })?;
+    let query = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
     let call = Call {
         method: parts.method,
         uri: parts.uri,
         headers: parts.headers,
         body,
+        query,
     };
     let header = |name: header::HeaderName| {
         call.headers
@@ -350,21 +373,9 @@ pub(crate) async fn list_line_items(
     if !call.accepts(LINE_ITEM_CONTAINER) {
         return not_acceptable(LINE_ITEM_CONTAINER).into_response();
     }
-    let query = call.query();
-    let filters: Vec<(&str, &str)> = ["resource_link_id", "resource_id", "tag"]
-        .into_iter()
-        .filter_map(|name| {
-            let (_, value) = query.iter().find(|(key, _)| key == name)?;
-            Some((name, value.as_str()))
-        })
-        .collect();
-    let paging = step!(Paging::from_query(&query, None).map_err(|why| refusal(
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-        &why
-    )));
+    let filters = call.filters(&["resource_link_id", "resource_id", "tag"]);
     let items = platform.services.ags.list(&context, &filters);
-    let page = paging.apply(&items, &platform.url(call.uri.path()), &filters);
+    let page = step!(call.page(&platform, &items, &filters, None));
     typed(
         StatusCode::OK,
         LINE_ITEM_CONTAINER,
@@ -492,16 +503,8 @@ pub(crate) async fn results(
     if !call.accepts(RESULT_CONTAINER) {
         return not_acceptable(RESULT_CONTAINER).into_response();
     }
-    let query = call.query();
-    let user = query
-        .iter()
-        .find(|(key, _)| key == "user_id")
-        .map(|(_, value)| value.as_str());
-    let paging = step!(Paging::from_query(&query, None).map_err(|why| refusal(
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-        &why
-    )));
+    let filters = call.filters(&["user_id"]);
+    let user = filters.first().map(|(_, user)| *user);
     let found = step!(
         platform
             .services
@@ -509,8 +512,7 @@ pub(crate) async fn results(
             .results(&context, &item, user)
             .map_err(ags_refusal)
     );
-    let filters: Vec<(&str, &str)> = user.map(|user| ("user_id", user)).into_iter().collect();
-    let page = paging.apply(&found, &platform.url(call.uri.path()), &filters);
+    let page = step!(call.page(&platform, &found, &filters, None));
     typed(
         StatusCode::OK,
         RESULT_CONTAINER,
@@ -533,31 +535,20 @@ pub(crate) async fn memberships(
     let Some(roster) = nrps::roster(platform.base_url(), &context) else {
         return refusal(StatusCode::NOT_FOUND, "not_found", "no such context").into_response();
     };
-    let query = call.query();
+    let filters = call.filters(&["role", "rlid"]);
     let value = |name: &str| {
-        query
+        filters
             .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+            .find(|(key, _)| *key == name)
+            .map(|(_, v)| *v)
     };
     let (role, rlid) = (value("role"), value("rlid"));
-    let paging = step!(
-        Paging::from_query(&query, Some(nrps::DEFAULT_PAGE_SIZE)).map_err(|why| refusal(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            &why
-        ))
-    );
     let members: Vec<Value> = roster
         .into_iter()
         .filter(|member| role.is_none_or(|role| nrps::has_role(member, role)))
         .filter(|member| rlid.is_none_or(|rlid| nrps::reaches(member, rlid)))
         .collect();
-    let filters: Vec<(&str, &str)> = [("role", role), ("rlid", rlid)]
-        .into_iter()
-        .filter_map(|(name, value)| Some((name, value?)))
-        .collect();
-    let page = paging.apply(&members, &platform.url(call.uri.path()), &filters);
+    let page = step!(call.page(&platform, &members, &filters, Some(nrps::DEFAULT_PAGE_SIZE)));
     let request_url = platform.url(&call.uri.to_string());
     let body = nrps::container(&request_url, &context, page.items);
     typed(StatusCode::OK, MEMBERSHIP_CONTAINER, &body, page.link)
