@@ -1095,3 +1095,28 @@ async fn service_failures_answer_instead_and_are_still_recorded() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn an_assertion_signed_by_a_jose_library_is_accepted() {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+    let sim = simulator().await;
+    let der: Pkcs8V1Der<'static> = TOOL_KEY.as_der().expect("PKCS#8");
+    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).expect("ascii"))
+        .collect();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    );
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).expect("key");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(KID.into());
+    let claims = claims_for(CLIENT_ID, &sim.token_endpoint());
+    let sent = jsonwebtoken::encode(&header, &claims, &key).expect("signs");
+    let (status, answer) = request_token(&sim, &sent, &[MEMBERSHIPS]).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["scope"], MEMBERSHIPS);
+}
