@@ -153,7 +153,8 @@ impl Demo {
             redirect_uris: vec![launch_url.clone()],
             target_link_uri: launch_url,
             deep_linking_url: None,
-            jwks_uri: Some(state.config.public_endpoint("/lti/keys")),
+            // The simulator fetches ltigate's keys itself, like the app, directly.
+            jwks_uri: Some(format!("{gate_local}/lti/keys")),
         });
         let fields = PlatformFields {
             url: Some(sim.issuer()),

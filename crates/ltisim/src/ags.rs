@@ -50,6 +50,20 @@ struct LineItem {
     body: Value,
     /// Every accepted score, in the order received, exactly as posted.
     scores: Vec<Value>,
+    /// Each user's latest score: its timestamp (ns) and index in `scores` (so a long
+    /// benchmark never rescans `scores`).
+    latest: HashMap<String, (i128, usize)>,
+}
+
+impl LineItem {
+    /// Each user's latest score, in the order they were received.
+    fn latest_scores(&self) -> impl Iterator<Item = &Value> {
+        let mut indexes: Vec<usize> = self.latest.values().map(|(_, index)| *index).collect();
+        indexes.sort_unstable();
+        indexes
+            .into_iter()
+            .filter_map(|index| self.scores.get(index))
+    }
 }
 
 /// A line item and each user's latest score, for the gradebook page.
@@ -128,6 +142,7 @@ impl Ags {
             LineItem {
                 body: body.clone(),
                 scores: Vec::new(),
+                latest: HashMap::new(),
             },
         );
         Ok(body)
@@ -191,22 +206,14 @@ impl Ags {
     ) -> Result<(), AgsError> {
         let (user, timestamp) = valid_score(&score)?;
         self.with_item(context, number, |item| {
-            let previous = item
-                .scores
-                .iter()
-                .rev()
-                .find(|earlier| earlier["userId"].as_str() == Some(user.as_str()));
-            if let Some(previous) = previous {
-                let previous_time = previous["timestamp"]
-                    .as_str()
-                    .and_then(rfc3339_nanos)
-                    .unwrap_or(i128::MIN);
-                if timestamp <= previous_time {
-                    return Err(AgsError::Invalid(format!(
-                        "the score's timestamp is not after the previous score's for user {user:?}"
-                    )));
-                }
+            let index = item.scores.len();
+            let previous = item.latest.get(&user).map(|(time, _)| *time);
+            if previous.is_some_and(|previous| timestamp <= previous) {
+                return Err(AgsError::Invalid(format!(
+                    "the score's timestamp is not after the previous score's for user {user:?}"
+                )));
             }
+            item.latest.insert(user, (timestamp, index));
             item.scores.push(score);
             Ok(())
         })
@@ -222,8 +229,8 @@ impl Ags {
     ) -> Result<Vec<Value>, AgsError> {
         self.with_item(context, number, |item| {
             let id = item.body["id"].as_str().unwrap_or_default().to_owned();
-            Ok(latest_scores(&item.scores)
-                .into_iter()
+            Ok(item
+                .latest_scores()
                 .filter(|score| user_id.is_none_or(|user| score["userId"] == user))
                 .map(|score| result_of(&id, score))
                 .collect())
@@ -256,26 +263,11 @@ impl Ags {
                 contexts[name].items.values().map(|item| Column {
                     context: name.clone(),
                     item: item.body.clone(),
-                    latest: latest_scores(&item.scores).into_iter().cloned().collect(),
+                    latest: item.latest_scores().cloned().collect(),
                 })
             })
             .collect()
     }
-}
-
-/// The last score of each user, in the order users first appeared.
-fn latest_scores(scores: &[Value]) -> Vec<&Value> {
-    let mut latest: Vec<&Value> = Vec::new();
-    for score in scores {
-        match latest
-            .iter_mut()
-            .find(|seen| seen["userId"] == score["userId"])
-        {
-            Some(seen) => *seen = score,
-            None => latest.push(score),
-        }
-    }
-    latest
 }
 
 fn result_of(line_item: &str, score: &Value) -> Value {
@@ -376,10 +368,8 @@ fn valid_score(score: &Value) -> Result<(String, i128), AgsError> {
             return Err(invalid("scoreGiven needs scoreMaximum".into()));
         }
     }
-    if let Some(maximum) = number("scoreMaximum") {
-        if maximum.as_f64().is_none_or(|maximum| maximum <= 0.0) {
-            return Err(invalid("scoreMaximum must be a number above 0".into()));
-        }
+    if number("scoreMaximum").is_some_and(|max| max.as_f64().is_none_or(|max| max <= 0.0)) {
+        return Err(invalid("scoreMaximum must be a number above 0".into()));
     }
     if score
         .get("comment")

@@ -1,6 +1,8 @@
 //! Misbehaviour on demand for the Dynamic Registration endpoints, so a tool's refusal
 //! paths (error statuses, non-JSON answers, huge bodies, slow platforms, redirects) can be
 //! tested against a real HTTP server.
+//! The same knobs serve the token endpoint and AGS / NRPS
+//! ([`crate::Simulator::set_token_failure`], [`crate::Simulator::set_service_failure`]).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -234,7 +234,9 @@ impl Simulator {
     /// Serves a variant of the OpenID configuration: `patch` (RFC 7396 JSON merge patch)
     /// is applied to the document on every GET, e.g. `{"issuer": "https://elsewhere"}` or
     /// `{"jwks_uri": null}` to remove a member. `Value::Null` (or `{}`) serves the
-    /// original again.
+    /// original again. An `authorization_server` member (e.g.
+    /// `{"authorization_server": "<base>/oauth2/audience"}`) also becomes the `aud` the
+    /// token endpoint requires of client assertions instead of the token endpoint URL.
     pub fn set_openid_configuration_patch(&self, patch: Value) {
         self.platform().set_configuration_patch(patch);
     }

@@ -11,7 +11,7 @@ use crate::oauth::{
     Denied, OAuth, SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_MEMBERSHIPS,
     SCOPE_RESULT_READONLY, SCOPE_SCORE,
 };
-use crate::paging::Paging;
+use crate::paging::{Page, Paging};
 use crate::platform::Platform;
 use crate::{gradebook, nrps};
 use axum::body::Bytes;
@@ -135,13 +135,32 @@ struct Call {
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
+    query: Vec<(String, String)>,
 }
 
 impl Call {
-    fn query(&self) -> Vec<(String, String)> {
-        url::form_urlencoded::parse(self.uri.query().unwrap_or_default().as_bytes())
-            .into_owned()
+    /// The query parameters among `names` that were sent, in that order.
+    fn filters<'a>(&'a self, names: &[&'static str]) -> Vec<(&'static str, &'a str)> {
+        names
+            .iter()
+            .filter_map(|name| {
+                let (_, value) = self.query.iter().find(|(key, _)| key == name)?;
+                Some((*name, value.as_str()))
+            })
             .collect()
+    }
+
+    /// The page of `items` the query asks for, linking to the others with `filters`.
+    fn page<T: Clone>(
+        &self,
+        platform: &Platform,
+        items: &[T],
+        filters: &[(&str, &str)],
+        default_limit: Option<usize>,
+    ) -> Result<Page<T>, Early> {
+        let paging = Paging::from_query(&self.query, default_limit)
+            .map_err(|why| refusal(StatusCode::BAD_REQUEST, "invalid_request", &why))?;
+        Ok(paging.apply(items, &platform.url(self.uri.path()), filters))
     }
 
     fn accepts(&self, media: &str) -> bool {
@@ -157,7 +176,7 @@ impl Call {
         is_media(self.headers.get(header::CONTENT_TYPE), media)
     }
 
-    fn json(&self) -> Result<Value, Response> {
+    fn json(&self) -> Result<Value, Early> {
         serde_json::from_slice(&self.body).map_err(|_| {
             refusal(
                 StatusCode::BAD_REQUEST,
@@ -178,7 +197,7 @@ fn is_media(value: Option<&HeaderValue>, media: &str) -> bool {
 
 /// Reads and records the request, applies the failure knob, then checks the bearer token
 /// has one of `scopes`.
-async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result<Call, Response> {
+async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result<Call, Early> {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| {
         refusal(
@@ -187,11 +206,15 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
             "the body is too large",
         )
     })?;
+    let query = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
     let call = Call {
         method: parts.method,
         uri: parts.uri,
         headers: parts.headers,
         body,
+        query,
     };
     let header = |name: header::HeaderName| {
         call.headers
@@ -224,7 +247,7 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
     if let Some(response) =
         misbehave(platform.services.failure(), StatusCode::TEMPORARY_REDIRECT).await
     {
-        return Err(response);
+        return Err(Early(Box::new(response)));
     }
     match platform
         .services
@@ -238,7 +261,7 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
                 "invalid_token",
                 "the access token is missing, unknown, expired or revoked",
             );
-            response.headers_mut().insert(
+            response.0.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
             );
@@ -256,6 +279,7 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
             );
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 response
+                    .0
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, value);
             }
@@ -264,12 +288,21 @@ async fn admit(platform: &Platform, request: Request, scopes: &[&str]) -> Result
     }
 }
 
-fn refusal(status: StatusCode, error: &str, description: &str) -> Response {
-    let body = json!({ "error": error, "error_description": description });
-    (status, Json(body)).into_response()
+/// An answer decided before the handler's work is done (boxed: a `Response` is large).
+struct Early(Box<Response>);
+
+impl IntoResponse for Early {
+    fn into_response(self) -> Response {
+        *self.0
+    }
 }
 
-fn not_acceptable(media: &str) -> Response {
+fn refusal(status: StatusCode, error: &str, description: &str) -> Early {
+    let body = json!({ "error": error, "error_description": description });
+    Early(Box::new((status, Json(body)).into_response()))
+}
+
+fn not_acceptable(media: &str) -> Early {
     refusal(
         StatusCode::NOT_ACCEPTABLE,
         "not_acceptable",
@@ -277,7 +310,7 @@ fn not_acceptable(media: &str) -> Response {
     )
 }
 
-fn unsupported(media: &str) -> Response {
+fn unsupported(media: &str) -> Early {
     refusal(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "unsupported_media_type",
@@ -285,7 +318,7 @@ fn unsupported(media: &str) -> Response {
     )
 }
 
-fn ags_refusal(error: AgsError) -> Response {
+fn ags_refusal(error: AgsError) -> Early {
     match error {
         AgsError::NotFound(why) => refusal(StatusCode::NOT_FOUND, "not_found", &why),
         AgsError::Invalid(why) => refusal(StatusCode::BAD_REQUEST, "invalid_request", &why),
@@ -302,7 +335,7 @@ fn typed(status: StatusCode, media: &'static str, body: &Value, link: Option<Str
 }
 
 /// Context ids the simulator puts in URLs as they are.
-fn known_context(context: &str) -> Result<(), Response> {
+fn known_context(context: &str) -> Result<(), Early> {
     let plain = !context.is_empty()
         && context
             .bytes()
@@ -323,7 +356,7 @@ macro_rules! step {
     ($result:expr) => {
         match $result {
             Ok(value) => value,
-            Err(response) => return response,
+            Err(early) => return early.into_response(),
         }
     };
 }
@@ -338,23 +371,11 @@ pub(crate) async fn list_line_items(
     let call = step!(admit(&platform, request, &scopes).await);
     step!(known_context(&context));
     if !call.accepts(LINE_ITEM_CONTAINER) {
-        return not_acceptable(LINE_ITEM_CONTAINER);
+        return not_acceptable(LINE_ITEM_CONTAINER).into_response();
     }
-    let query = call.query();
-    let filters: Vec<(&str, &str)> = ["resource_link_id", "resource_id", "tag"]
-        .into_iter()
-        .filter_map(|name| {
-            let (_, value) = query.iter().find(|(key, _)| key == name)?;
-            Some((name, value.as_str()))
-        })
-        .collect();
-    let paging = step!(Paging::from_query(&query, None).map_err(|why| refusal(
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-        &why
-    )));
+    let filters = call.filters(&["resource_link_id", "resource_id", "tag"]);
     let items = platform.services.ags.list(&context, &filters);
-    let page = paging.apply(&items, &platform.url(call.uri.path()), &filters);
+    let page = step!(call.page(&platform, &items, &filters, None));
     typed(
         StatusCode::OK,
         LINE_ITEM_CONTAINER,
@@ -372,7 +393,7 @@ pub(crate) async fn create_line_item(
     let call = step!(admit(&platform, request, &[SCOPE_LINEITEM]).await);
     step!(known_context(&context));
     if !call.sends(LINE_ITEM) {
-        return unsupported(LINE_ITEM);
+        return unsupported(LINE_ITEM).into_response();
     }
     let body = step!(call.json());
     let created = step!(
@@ -401,7 +422,7 @@ pub(crate) async fn get_line_item(
     let scopes = [SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY];
     let call = step!(admit(&platform, request, &scopes).await);
     if !call.accepts(LINE_ITEM) {
-        return not_acceptable(LINE_ITEM);
+        return not_acceptable(LINE_ITEM).into_response();
     }
     let found = step!(
         platform
@@ -421,7 +442,7 @@ pub(crate) async fn put_line_item(
 ) -> Response {
     let call = step!(admit(&platform, request, &[SCOPE_LINEITEM]).await);
     if !call.sends(LINE_ITEM) {
-        return unsupported(LINE_ITEM);
+        return unsupported(LINE_ITEM).into_response();
     }
     let body = step!(call.json());
     let replaced = step!(
@@ -459,7 +480,7 @@ pub(crate) async fn post_score(
 ) -> Response {
     let call = step!(admit(&platform, request, &[SCOPE_SCORE]).await);
     if !call.sends(SCORE) {
-        return unsupported(SCORE);
+        return unsupported(SCORE).into_response();
     }
     let body = step!(call.json());
     step!(
@@ -480,18 +501,10 @@ pub(crate) async fn results(
 ) -> Response {
     let call = step!(admit(&platform, request, &[SCOPE_RESULT_READONLY]).await);
     if !call.accepts(RESULT_CONTAINER) {
-        return not_acceptable(RESULT_CONTAINER);
+        return not_acceptable(RESULT_CONTAINER).into_response();
     }
-    let query = call.query();
-    let user = query
-        .iter()
-        .find(|(key, _)| key == "user_id")
-        .map(|(_, value)| value.as_str());
-    let paging = step!(Paging::from_query(&query, None).map_err(|why| refusal(
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-        &why
-    )));
+    let filters = call.filters(&["user_id"]);
+    let user = filters.first().map(|(_, user)| *user);
     let found = step!(
         platform
             .services
@@ -499,8 +512,7 @@ pub(crate) async fn results(
             .results(&context, &item, user)
             .map_err(ags_refusal)
     );
-    let filters: Vec<(&str, &str)> = user.map(|user| ("user_id", user)).into_iter().collect();
-    let page = paging.apply(&found, &platform.url(call.uri.path()), &filters);
+    let page = step!(call.page(&platform, &found, &filters, None));
     typed(
         StatusCode::OK,
         RESULT_CONTAINER,
@@ -518,36 +530,25 @@ pub(crate) async fn memberships(
 ) -> Response {
     let call = step!(admit(&platform, request, &[SCOPE_MEMBERSHIPS]).await);
     if !call.accepts(MEMBERSHIP_CONTAINER) {
-        return not_acceptable(MEMBERSHIP_CONTAINER);
+        return not_acceptable(MEMBERSHIP_CONTAINER).into_response();
     }
     let Some(roster) = nrps::roster(platform.base_url(), &context) else {
-        return refusal(StatusCode::NOT_FOUND, "not_found", "no such context");
+        return refusal(StatusCode::NOT_FOUND, "not_found", "no such context").into_response();
     };
-    let query = call.query();
+    let filters = call.filters(&["role", "rlid"]);
     let value = |name: &str| {
-        query
+        filters
             .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+            .find(|(key, _)| *key == name)
+            .map(|(_, v)| *v)
     };
     let (role, rlid) = (value("role"), value("rlid"));
-    let paging = step!(
-        Paging::from_query(&query, Some(nrps::DEFAULT_PAGE_SIZE)).map_err(|why| refusal(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            &why
-        ))
-    );
     let members: Vec<Value> = roster
         .into_iter()
         .filter(|member| role.is_none_or(|role| nrps::has_role(member, role)))
         .filter(|member| rlid.is_none_or(|rlid| nrps::reaches(member, rlid)))
         .collect();
-    let filters: Vec<(&str, &str)> = [("role", role), ("rlid", rlid)]
-        .into_iter()
-        .filter_map(|(name, value)| Some((name, value?)))
-        .collect();
-    let page = paging.apply(&members, &platform.url(call.uri.path()), &filters);
+    let page = step!(call.page(&platform, &members, &filters, Some(nrps::DEFAULT_PAGE_SIZE)));
     let request_url = platform.url(&call.uri.to_string());
     let body = nrps::container(&request_url, &context, page.items);
     typed(StatusCode::OK, MEMBERSHIP_CONTAINER, &body, page.link)
