@@ -598,7 +598,7 @@ async fn course_page_posts_the_login_into_the_tool_frame() {
 #[tokio::test]
 async fn later_endpoints_answer_501_json() {
     let sim = simulator().await;
-    for path in ["/token", "/deep_link_return", "/ags/x/lineitems", "/nrps/x"] {
+    for path in ["/token", "/ags/x/lineitems", "/nrps/x"] {
         let response = http()
             .post(format!("{}{path}", sim.base_url()))
             .send()
