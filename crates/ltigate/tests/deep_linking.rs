@@ -243,6 +243,20 @@ async fn the_form_posts_to_the_platform_and_escapes_a_hostile_return_url() {
     assert_eq!(lms.sim.deep_linked_items()[0]["title"], "X");
 }
 
+/// Some platforms send `data` as an object: it comes back exactly as sent.
+#[tokio::test]
+async fn object_data_from_the_platform_is_echoed_unchanged() {
+    let lms = Lms::start().await;
+    let data = json!({"csrf": "c-1", "ids": [1, 2.5], "nested": {"a": "b"}});
+    let ltik = deep_linking_launch_with(&lms, json!({ "data": data })).await;
+    let (jwt, target) = signed_response(&lms, &ltik, &json!({"contentItems": []})).await;
+    let (_, claims) = verify_with_tool_jwks(&lms, &jwt).await;
+    assert_eq!(claims[format!("{DL}data")], data);
+    assert_eq!(claims[format!("{DL}content_items")], json!([]));
+    let (status, page) = post_to_platform(&lms, &target, &jwt).await;
+    assert_eq!(status, 200, "{page}");
+}
+
 #[tokio::test]
 async fn a_resource_link_launch_cannot_answer_with_content_items() {
     let lms = Lms::start().await;

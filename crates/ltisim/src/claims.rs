@@ -5,7 +5,7 @@ use crate::tool::{MessageType, Tool};
 use serde_json::{Value, json};
 
 const LTI: &str = "https://purl.imsglobal.org/spec/lti/claim/";
-const DEEP_LINKING_SETTINGS: &str =
+pub(crate) const DEEP_LINKING_SETTINGS: &str =
     "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings";
 /// How long an id_token is valid, in seconds.
 const LIFETIME: u64 = 300;

@@ -39,7 +39,7 @@ pub(crate) struct DeepLinks {
 #[derive(Default)]
 struct Ledger {
     /// `(data, client_id)` of the requests sent, newest last.
-    pending: VecDeque<(String, String)>,
+    pending: VecDeque<(Value, String)>,
     /// Nonces of accepted responses (a response is accepted once).
     nonces: HashSet<String>,
     /// Every content item placed, in order.
@@ -55,24 +55,24 @@ impl DeepLinks {
     }
 
     /// Remembers the `data` of a deep linking request sent to `client_id`.
-    pub(crate) fn issue(&self, data: &str, client_id: &str) {
+    pub(crate) fn issue(&self, data: &Value, client_id: &str) {
         let mut state = self.state();
         if state.pending.len() >= MAX_PENDING {
             state.pending.pop_front();
         }
         state
             .pending
-            .push_back((data.to_owned(), client_id.to_owned()));
+            .push_back((data.clone(), client_id.to_owned()));
     }
 
+    /// Whether `data` (any JSON value) was sent to `client_id` in a request.
     fn was_issued(&self, data: &Value, client_id: &str) -> bool {
-        let Some(data) = data.as_str() else {
-            return false;
-        };
-        self.state()
-            .pending
-            .iter()
-            .any(|(d, c)| d == data && c == client_id)
+        !data.is_null()
+            && self
+                .state()
+                .pending
+                .iter()
+                .any(|(d, c)| d == data && c == client_id)
     }
 
     /// Records an accepted response, unless its nonce was already used.

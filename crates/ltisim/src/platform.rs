@@ -428,9 +428,6 @@ impl Platform {
             return Err("login_hint does not match the one issued with lti_message_hint".into());
         }
         let deep_link_data = URL_SAFE_NO_PAD.encode(random_bytes::<16>());
-        if login.message_type == MessageType::DeepLinking {
-            self.deep_links.issue(&deep_link_data, &tool.client_id);
-        }
         let claims = claims::launch_claims(
             &read(&self.claims_template),
             &Launch {
@@ -444,14 +441,16 @@ impl Platform {
                 deep_link_data: &deep_link_data,
             },
         );
-        Ok(self.sign_tampered(claims))
-    }
-
-    /// Signs with the current tamper hooks applied.
-    fn sign_tampered(&self, mut claims: Value) -> String {
         let tamper = read(&self.tamper).clone();
+        let mut claims = claims;
         merge_patch(&mut claims, &tamper.claims);
-        self.encode(&tamper.header, &claims, &tamper.signing)
+        if login.message_type == MessageType::DeepLinking {
+            // What the tool must echo is the data as sent, tampered or not (a test may
+            // send an object, as some platforms do).
+            let data = &claims[claims::DEEP_LINKING_SETTINGS]["data"];
+            self.deep_links.issue(data, &tool.client_id);
+        }
+        Ok(self.encode(&tamper.header, &claims, &tamper.signing))
     }
 
     /// Signs `claims` as they are, with the current key and a patched header.

@@ -596,21 +596,6 @@ async fn course_page_posts_the_login_into_the_tool_frame() {
 }
 
 #[tokio::test]
-async fn later_endpoints_answer_501_json() {
-    let sim = simulator().await;
-    for path in ["/deep_link_return"] {
-        let response = http()
-            .post(format!("{}{path}", sim.base_url()))
-            .send()
-            .await
-            .expect("answered");
-        assert_eq!(response.status(), 501, "{path}");
-        let body: Value = response.json().await.expect("json");
-        assert_eq!(body["error"], "not_implemented");
-    }
-}
-
-#[tokio::test]
 async fn dropping_the_last_handle_stops_the_server() {
     let sim = simulator().await;
     let url = sim.jwks_uri();

@@ -28,10 +28,7 @@ async fn message(
     auth: LaunchAuth,
     ApiJson(body): ApiJson<ResponseRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let signed = state
-        .deep_linker
-        .respond(&auth.launch, &auth.platform, body)
-        .await?;
+    let signed = respond(&state, &auth, body).await?;
     Ok(Json(
         json!({ "message": signed.jwt, "target": signed.return_url.as_str() }),
     ))
@@ -44,11 +41,19 @@ async fn form(
     auth: LaunchAuth,
     ApiJson(body): ApiJson<ResponseRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let signed = state
+    let signed = respond(&state, &auth, body).await?;
+    Ok(Json(json!({ "form": auto_post_form(&signed) })))
+}
+
+async fn respond(
+    state: &AppState,
+    auth: &LaunchAuth,
+    body: ResponseRequest,
+) -> Result<SignedResponse, ApiError> {
+    Ok(state
         .deep_linker
         .respond(&auth.launch, &auth.platform, body)
-        .await?;
-    Ok(Json(json!({ "form": auto_post_form(&signed) })))
+        .await?)
 }
 
 /// The form posts field `JWT` (Deep Linking 2.0 §4.2, form_post); without script, a button
@@ -89,7 +94,8 @@ mod tests {
             return_url: "https://lms.test/return?a=1&b='x'".parse().unwrap(),
         };
         let html = auto_post_form(&signed);
-        assert!(html.contains("action=\"https://lms.test/return?a=1&amp;b=&#39;x&#39;\""));
+        // The URL is the parsed one (`'` percent-encoded); `&` still needs escaping.
+        assert!(html.contains("action=\"https://lms.test/return?a=1&amp;b=%27x%27\""));
         assert!(html.contains("value=\"a.b&quot;&lt;c\""));
         assert!(html.contains("name=\"JWT\""));
         assert!(html.contains("<noscript><button type=\"submit\">"));
