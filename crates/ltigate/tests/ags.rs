@@ -7,7 +7,7 @@ mod common;
 
 use common::expect_error;
 use common::lms::Lms;
-use common::services::{AGS_CLAIM, encode};
+use common::services::{AGS_CLAIM, encode, next_as_url};
 use reqwest::Method;
 use serde_json::json;
 
@@ -186,26 +186,18 @@ async fn refusals_of_the_apps_request() {
         "/api/lineitems/not-a-url",
         "/api/lineitems/ftp%3A%2F%2Fx%2F1/scores",
     ] {
-        let response = lms
-            .api(Method::GET, path, &launch.ltik)
-            .send()
-            .await
-            .unwrap();
+        let response = lms.api_send(Method::GET, path, &launch.ltik).await;
         expect_error(response, 400, "INVALID_PARAMETER").await;
     }
     let response = lms
-        .api(Method::GET, "/api/lineitems?limit=0", &launch.ltik)
-        .send()
-        .await
-        .unwrap();
+        .api_send(Method::GET, "/api/lineitems?limit=0", &launch.ltik)
+        .await;
     expect_error(response, 400, "INVALID_PARAMETER").await;
 
     let without = lms.launch_with(Some(json!({AGS_CLAIM: null}))).await;
     let response = lms
-        .api(Method::GET, "/api/lineitems", &without.ltik)
-        .send()
-        .await
-        .unwrap();
+        .api_send(Method::GET, "/api/lineitems", &without.ltik)
+        .await;
     expect_error(response, 400, "SERVICE_NOT_AVAILABLE").await;
     nothing_reached(&lms, &[launch.lineitems(), launch.lineitem()]);
 }
@@ -366,39 +358,24 @@ async fn line_items_round_trip_with_filters_and_paging() {
     );
 
     // Three pages of two, following `next` (sent back encoded once, then twice).
-    let mut seen = Vec::new();
-    let mut path = "/api/lineitems?limit=2".to_owned();
-    let mut pages = 0;
-    loop {
-        let page: serde_json::Value = lms
-            .api(Method::GET, &path, &launch.ltik)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        pages += 1;
-        for item in page["lineItems"].as_array().unwrap() {
-            seen.push(item["id"].as_str().unwrap().to_owned());
-        }
-        assert!(page["first"].as_str().unwrap().contains("page=1"), "{page}");
-        let Some(next) = page["next"].as_str() else {
-            assert!(page["prev"].is_string());
-            break;
-        };
-        let encoded = if pages == 1 {
-            encode(next)
-        } else {
-            encode(&encode(next))
-        };
-        path = format!("/api/lineitems?url={encoded}");
-    }
-    assert_eq!(pages, 3);
-    let expected: Vec<String> = stored
+    let pages = lms
+        .all_pages("/api/lineitems?limit=2", &launch.ltik, |next, n| {
+            next_as_url("/api/lineitems", next, n)
+        })
+        .await;
+    assert_eq!(pages.len(), 3);
+    assert!(
+        pages
+            .iter()
+            .all(|p| p["first"].as_str().unwrap().contains("page=1"))
+    );
+    assert!(pages[2]["prev"].is_string());
+    let seen: Vec<&serde_json::Value> = pages
         .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .flat_map(|p| p["lineItems"].as_array().unwrap())
+        .map(|i| &i["id"])
         .collect();
+    let expected: Vec<&serde_json::Value> = stored.iter().map(|i| &i["id"]).collect();
     assert_eq!(seen, expected);
 
     // One line item, by every id form: encoded, slashes left unencoded, encoded twice.
@@ -409,24 +386,15 @@ async fn line_items_round_trip_with_filters_and_paging() {
         encode(&encode(id)),
     ] {
         let response = lms
-            .api(Method::GET, &format!("/api/lineitems/{form}"), &launch.ltik)
-            .send()
-            .await
-            .unwrap();
+            .api_send(Method::GET, &format!("/api/lineitems/{form}"), &launch.ltik)
+            .await;
         assert_eq!(response.status(), 200, "{form}");
         let item: serde_json::Value = response.json().await.unwrap();
         assert_eq!(item["id"], json!(id));
         assert_eq!(item["scoreMaximum"], 20);
         assert_eq!(last_request(&lms).accept.as_deref(), Some(LINEITEM_TYPE));
     }
-    let default: serde_json::Value = lms
-        .api(Method::GET, "/api/lineitems/default", &launch.ltik)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let default = lms.api_json("/api/lineitems/default", &launch.ltik).await;
     assert_eq!(default["id"], json!(launch.lineitem()));
 
     // Replace, then delete.
@@ -489,47 +457,32 @@ async fn results_page_across_three_pages_and_filter_by_user() {
             .unwrap();
         assert_eq!(response.status(), 204);
     }
+    let pages = lms
+        .all_pages(&format!("{scores}?limit=2"), &launch.ltik, |next, n| {
+            next_as_url(&scores, next, n)
+        })
+        .await;
+    assert_eq!(pages.len(), 3);
     let mut seen = Vec::new();
-    let mut path = format!("{scores}?limit=2");
-    let mut pages = 0;
-    loop {
-        let page: serde_json::Value = lms
-            .api(Method::GET, &path, &launch.ltik)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        pages += 1;
-        assert_eq!(last_request(&lms).accept.as_deref(), Some(RESULTS_TYPE));
-        for result in page["scores"].as_array().unwrap() {
-            assert_eq!(result["scoreOf"], json!(launch.lineitem()));
-            assert!(result["resultMaximum"].is_number(), "{result}");
-            seen.push(result["userId"].as_str().unwrap().to_owned());
-        }
-        let Some(next) = page["next"].as_str() else {
-            break;
-        };
-        path = format!("{scores}?url={}", encode(next));
+    for result in pages.iter().flat_map(|p| p["scores"].as_array().unwrap()) {
+        assert_eq!(result["scoreOf"], json!(launch.lineitem()));
+        assert!(result["resultMaximum"].is_number(), "{result}");
+        seen.push(result["userId"].as_str().unwrap().to_owned());
     }
-    assert_eq!(pages, 3);
-    let mut sorted = seen.clone();
-    sorted.sort();
-    assert_eq!(sorted, users);
+    seen.sort();
+    assert_eq!(seen, users);
+    let reads = lms.sim.service_requests();
+    let reads: Vec<_> = reads.iter().filter(|r| r.method == "GET").collect();
+    assert_eq!(reads.len(), 3);
+    assert!(
+        reads
+            .iter()
+            .all(|r| r.accept.as_deref() == Some(RESULTS_TYPE))
+    );
 
-    let page: serde_json::Value = lms
-        .api(
-            Method::GET,
-            &format!("{scores}?userId=student-3"),
-            &launch.ltik,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = lms
+        .api_json(&format!("{scores}?userId=student-3"), &launch.ltik)
+        .await;
     assert_eq!(
         last_request(&lms).path,
         format!("/ags/contexts/{COURSE}/lineitems/1/results?user_id=student-3")
@@ -573,10 +526,8 @@ async fn a_platform_failure_comes_back_with_its_status_and_body() {
         "application/json".into(),
     ));
     let response = lms
-        .api(Method::GET, "/api/lineitems/default", &launch.ltik)
-        .send()
-        .await
-        .unwrap();
+        .api_send(Method::GET, "/api/lineitems/default", &launch.ltik)
+        .await;
     let body = expect_error(response, 404, "PLATFORM_SERVICE_ERROR").await;
     assert!(
         body["details"]["platformBody"]

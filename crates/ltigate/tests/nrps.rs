@@ -6,7 +6,7 @@ mod common;
 
 use common::expect_error;
 use common::lms::Lms;
-use common::services::{NRPS_CLAIM, encode};
+use common::services::{NRPS_CLAIM, encode, next_as_url};
 use reqwest::Method;
 use serde_json::json;
 
@@ -36,10 +36,8 @@ async fn foreign_pages_and_missing_service_are_refused_before_anything_leaves() 
     }
     let without = lms.launch_with(Some(json!({NRPS_CLAIM: null}))).await;
     let response = lms
-        .api(Method::GET, "/api/memberships", &without.ltik)
-        .send()
-        .await
-        .unwrap();
+        .api_send(Method::GET, "/api/memberships", &without.ltik)
+        .await;
     expect_error(response, 400, "SERVICE_NOT_AVAILABLE").await;
     assert_eq!(lms.sim.user_agent_seen(&lms.sim.token_endpoint()), None);
     assert_eq!(lms.sim.user_agent_seen(launch.memberships()), None);
@@ -54,20 +52,14 @@ const MEMBERSHIP_TYPE: &str = "application/vnd.ims.lti-nrps.v2.membershipcontain
 async fn the_roster_pages_across_three_pages() {
     let lms = Lms::start().await;
     let launch = lms.launch_with(None).await;
+    let pages = lms
+        .all_pages("/api/memberships", &launch.ltik, |next, n| {
+            next_as_url("/api/memberships", next, n)
+        })
+        .await;
+    assert_eq!(pages.len(), 3);
     let mut seen = Vec::new();
-    let mut path = "/api/memberships".to_owned();
-    let mut pages = 0;
-    loop {
-        let response = lms
-            .api(Method::GET, &path, &launch.ltik)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let page: serde_json::Value = response.json().await.unwrap();
-        pages += 1;
-        let request = lms.sim.service_requests().pop().unwrap();
-        assert_eq!(request.accept.as_deref(), Some(MEMBERSHIP_TYPE));
+    for page in &pages {
         assert_eq!(page["context"]["id"], "ltisim-course-1");
         assert!(
             page["id"]
@@ -81,17 +73,14 @@ async fn the_roster_pages_across_three_pages() {
             assert!(member["status"].is_string());
             seen.push(member["userId"].as_str().unwrap().to_owned());
         }
-        let Some(next) = page["next"].as_str() else {
-            break;
-        };
-        let encoded = if pages == 1 {
-            encode(next)
-        } else {
-            encode(&encode(next))
-        };
-        path = format!("/api/memberships?url={encoded}");
     }
-    assert_eq!(pages, 3);
+    let requests = lms.sim.service_requests();
+    assert_eq!(requests.len(), 3);
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.accept.as_deref() == Some(MEMBERSHIP_TYPE))
+    );
     let roster: Vec<String> = lms
         .sim
         .memberships("ltisim-course-1")
@@ -101,14 +90,7 @@ async fn the_roster_pages_across_three_pages() {
     assert_eq!(seen, roster);
 
     // The instructor of the launch, with every LTIAAS member name the simulator fills.
-    let first: serde_json::Value = lms
-        .api(Method::GET, "/api/memberships?limit=1", &launch.ltik)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first = lms.api_json("/api/memberships?limit=1", &launch.ltik).await;
     let ada = &first["members"][0];
     let sim_ada = &lms.sim.memberships("ltisim-course-1")[0];
     assert_eq!(ada["userId"], sim_ada["user_id"]);
