@@ -52,6 +52,8 @@ async fn foreign_urls_and_line_items_are_refused_before_anything_leaves() {
         format!("{other_course}/1"),
         format!("{base}/ags/contexts/ltisim-course-1/lineitems-evil/1"),
         "http://evil.example/lineitems/1".to_owned(),
+        // The container is not one of its line items.
+        launch.lineitems().to_owned(),
     ];
     for item in &foreign_items {
         let id = encode(item);
