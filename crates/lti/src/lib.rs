@@ -6,6 +6,10 @@
 //! the caller fetches keys, owns the nonce store and passes the current time in, so every rule
 //! can be tested with fixed inputs.
 //!
+//! For LTI Advantage it gives the Assignment and Grade Services and Names and Role Provisioning
+//! bodies, media types and scopes ([`ags`], [`nrps`]) and the `Link` header paging of their
+//! containers ([`paging`]).
+//!
 //! ```no_run
 //! use lti::id_token::{Expectations, UnverifiedIdToken, verify};
 //! use lti::ids::{ClientId, Issuer, Nonce};

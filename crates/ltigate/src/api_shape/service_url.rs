@@ -204,6 +204,43 @@ mod tests {
         }
     }
 
+    fn encode_component(s: &str) -> String {
+        url::form_urlencoded::byte_serialize(s.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_path_reads_without_panicking(raw in "\\PC{0,60}") {
+            let _ = parse_lineitem_path(&raw);
+            let _ = parse_paging_url(&raw);
+        }
+
+        /// Every form a client sends of a generated line item URL reads back as that URL.
+        #[test]
+        fn every_client_form_reads_back(
+            host in "[a-z]{1,10}",
+            segments in proptest::collection::vec("[a-zA-Z0-9_.~-]{1,8}", 1..5),
+            query in proptest::option::of("[a-z]{1,5}=[a-z0-9%]{0,6}"),
+        ) {
+            let mut id = format!("https://{host}.example/{}", segments.join("/"));
+            if let Some(query) = &query {
+                id = format!("{id}?{query}");
+            }
+            let Ok(expected) = Url::parse(&id) else { return Ok(()) };
+            let encoded = encode_component(expected.as_str());
+            // The SDK's form: encoded, but with its slashes left as they are.
+            let sdk = encoded.replace("%2F", "/");
+            let collapsed = sdk.replacen("%3A//", "%3A/", 1);
+            for form in [encoded.clone(), sdk, collapsed, encode_component(&encoded)] {
+                let path = parse_lineitem_path(&format!("{form}/scores")).unwrap();
+                proptest::prop_assert_eq!(path.item, LineItemRef::Url(expected.clone()), "{}", form);
+                proptest::prop_assert!(path.scores);
+            }
+        }
+    }
+
     #[test]
     fn paging_url_once_or_twice_encoded() {
         let next = "https://lms.example.com/course/1/memberships?page=2&role=a%23b";

@@ -22,18 +22,16 @@ pub fn same_endpoint(url: &Url, endpoint: &Url) -> bool {
     url.origin() == endpoint.origin() && url.path() == endpoint.path()
 }
 
-/// Whether `url` is `container` or below it (same origin, path under the container's at a
+/// Whether `url` is below `container` (same origin, path under the container's at a
 /// segment boundary): a line item of the context's line item container.
 pub fn under_container(url: &Url, container: &Url) -> bool {
-    if url.origin() != container.origin() {
-        return false;
-    }
     let base = container.path().trim_end_matches('/');
-    url.path() == base
-        || url
+    url.origin() == container.origin()
+        && url
             .path()
             .strip_prefix(base)
-            .is_some_and(|rest| rest.starts_with('/'))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| !rest.is_empty())
 }
 
 /// A claim's endpoint URL; `None` when the platform sent something that is not one.
@@ -89,11 +87,9 @@ mod tests {
             &url("https://lms.example.edu/api/lti/courses/1/line_items/7"),
             &container
         ));
-        assert!(under_container(
-            &url("https://lms.example.edu/api/lti/courses/1/line_items"),
-            &container
-        ));
         for other in [
+            "https://lms.example.edu/api/lti/courses/1/line_items",
+            "https://lms.example.edu/api/lti/courses/1/line_items/",
             "https://lms.example.edu/api/lti/courses/1/line_items_other/7",
             "https://lms.example.edu/api/lti/courses/12/line_items/7",
             "https://lms.example.edu.evil.example/api/lti/courses/1/line_items/7",

@@ -73,3 +73,48 @@ pub fn encode(s: &str) -> String {
         .collect::<String>()
         .replace('+', "%20")
 }
+
+impl Lms {
+    /// An app API call without body, sent.
+    pub async fn api_send(&self, method: Method, path: &str, ltik: &str) -> reqwest::Response {
+        self.api(method, path, ltik)
+            .send()
+            .await
+            .expect("API answers")
+    }
+
+    /// A GET of the app API that must answer 200: its JSON.
+    pub async fn api_json(&self, path: &str, ltik: &str) -> Value {
+        let response = self.api_send(Method::GET, path, ltik).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.expect("JSON answer")
+    }
+
+    /// Every page from `first` on, following each page's `next` with the path
+    /// `next_path(next, pages_read_so_far)` returns.
+    pub async fn all_pages(
+        &self,
+        first: &str,
+        ltik: &str,
+        next_path: impl Fn(&str, usize) -> String,
+    ) -> Vec<Value> {
+        let mut pages = vec![self.api_json(first, ltik).await];
+        while let Some(next) = pages.last().and_then(|p| p["next"].as_str()) {
+            let path = next_path(next, pages.len());
+            pages.push(self.api_json(&path, ltik).await);
+            assert!(pages.len() < 100, "paging does not end");
+        }
+        pages
+    }
+}
+
+/// `next` as the `url` parameter of `route`: encoded once for the second page, twice after
+/// (clients of both kinds exist).
+pub fn next_as_url(route: &str, next: &str, pages_read: usize) -> String {
+    let encoded = if pages_read == 1 {
+        encode(next)
+    } else {
+        encode(&encode(next))
+    };
+    format!("{route}?url={encoded}")
+}
