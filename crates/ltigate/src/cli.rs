@@ -36,7 +36,7 @@ pub enum KeysCommand {
 #[derive(Debug, Subcommand)]
 pub enum PlatformsCommand {
     /// Register a platform by hand.
-    Add(AddPlatform),
+    Add(Box<AddPlatform>),
     /// List platforms.
     List {
         /// Only platforms in this state (active, pending, inactive).
