@@ -21,15 +21,15 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, Method, StatusCode};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY,
 };
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use ltisim::{MessageType, Simulator, Storage, Tool};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -525,8 +525,14 @@ async fn grade(State(app): State<Arc<SampleApp>>, Form(form): Form<GradeForm>) -
 
 /// What the sample app offers on a deep linking launch.
 const CONTENT: [(&str, &str); 3] = [
-    ("Quiz: Analytical Engines", "A ten-question quiz, graded out of 10."),
-    ("Reading: Note G", "Ada Lovelace's notes on the Bernoulli numbers."),
+    (
+        "Quiz: Analytical Engines",
+        "A ten-question quiz, graded out of 10.",
+    ),
+    (
+        "Reading: Note G",
+        "Ada Lovelace's notes on the Bernoulli numbers.",
+    ),
     ("Video: The Difference Engine", "A five-minute tour."),
 ];
 
@@ -563,7 +569,11 @@ struct PickForm {
 
 async fn deep_link(State(app): State<Arc<SampleApp>>, Form(form): Form<PickForm>) -> Response {
     let Some((title, text)) = CONTENT.get(form.item) else {
-        return page(StatusCode::BAD_REQUEST, "No such item", "<h1>No such item</h1>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "No such item",
+            "<h1>No such item</h1>",
+        );
     };
     let request = serde_json::json!({
         "contentItems": [{
@@ -576,7 +586,12 @@ async fn deep_link(State(app): State<Arc<SampleApp>>, Form(form): Form<PickForm>
         "options": {"message": format!("Added \"{title}\" to the course.")},
     });
     let answer = match app
-        .call(Method::POST, "/api/deeplinking/form", &form.ltik, Some(request))
+        .call(
+            Method::POST,
+            "/api/deeplinking/form",
+            &form.ltik,
+            Some(request),
+        )
         .await
     {
         Ok(answer) => answer,
@@ -590,7 +605,9 @@ async fn deep_link(State(app): State<Arc<SampleApp>>, Form(form): Form<PickForm>
     );
     response.headers_mut().insert(
         CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+        ),
     );
     response
 }
