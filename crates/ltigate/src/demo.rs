@@ -224,6 +224,13 @@ impl Demo {
             .launch_page_url(CLIENT_ID, MessageType::ResourceLink, storage)
     }
 
+    /// The simulator's course page for a deep linking launch of ltigate: the app's content
+    /// picker opens in the frame, and picked items appear on this page.
+    pub fn deep_linking_page_url(&self) -> String {
+        self.sim
+            .launch_page_url(CLIENT_ID, MessageType::DeepLinking, Storage::Cookie)
+    }
+
     /// ltigate's public base URL, without a trailing slash.
     pub fn gate_url(&self) -> &str {
         &self.gate_url
@@ -249,10 +256,18 @@ impl Demo {
              The same launch with LTI platform storage (postMessage) instead of a cookie:\n\
              \x20 {platform}\n\
              \n\
+             A deep linking launch (pick content for the course):\n\
+             \x20 {deep_linking}\n\
+             \n\
+             The simulator's gradebook, where grades posted by the app appear:\n\
+             \x20 {gradebook}\n\
+             \n\
              (ltigate on {gate}, sample app on {app}, LMS simulator on {sim};\n\
              \x20temporary database, deleted on exit. Press Ctrl-C to stop.)",
             cookie = self.course_page_url(Storage::Cookie),
             platform = self.course_page_url(Storage::Platform),
+            deep_linking = self.deep_linking_page_url(),
+            gradebook = self.sim.gradebook_url(),
             gate = self.gate_url,
             app = self.app_url,
             sim = self.sim.base_url(),
@@ -747,5 +762,22 @@ mod tests {
         assert!(html.contains("<li>Instructor <code"));
         assert!(html.contains("Names and Role Provisioning: available"));
         assert!(html.contains("Basic outcomes: not available"));
+    }
+
+    #[test]
+    fn the_roster_escapes_members_and_offers_a_grade_form_only_with_ags() {
+        let roster = json!({"members": [
+            {"userId": "u\"1", "name": "<b>Bob</b>", "email": "bob@example.edu",
+             "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"], "status": "Active"},
+        ], "next": "https://lms.example/next"});
+        let html = roster_html(&roster, "lt<ik", true);
+        assert!(html.contains("&lt;b&gt;Bob&lt;/b&gt;"));
+        assert!(!html.contains("<b>Bob"));
+        assert!(html.contains("value=\"u&quot;1\""));
+        assert!(html.contains("value=\"lt&lt;ik\""));
+        assert!(html.contains("<td>Learner</td>"));
+        assert!(html.contains("Post grade"));
+        assert!(html.contains("more members"));
+        assert!(!roster_html(&roster, "ltik", false).contains("Post grade"));
     }
 }

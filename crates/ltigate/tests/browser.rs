@@ -1,6 +1,8 @@
 //! `ltigate demo` in a real browser: headless Chromium, driven through chromedriver, opens the
 //! simulator's course page, clicks "Launch" and waits for the sample app to show the launch
-//! inside the LMS frame. Once with the state cookie, once with platform storage.
+//! inside the LMS frame. Once with the state cookie, once with platform storage. Then LTI
+//! Advantage: the roster (NRPS) in the app, a grade (AGS) that reaches the simulator's
+//! gradebook, and a deep linking pick that reaches the simulator's course page.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (CI installs them). Without them the test
 //! is skipped with a line on stderr, or fails when `LTITEST_REQUIRE_BROWSER=1` (as in CI).
@@ -51,8 +53,18 @@ async fn the_demo_launches_in_a_real_browser_with_cookie_and_with_platform_stora
     eprintln!("browser started in {:?}", step.elapsed());
     let page = launch(&browser, &same_site.course_page_url(Storage::Cookie)).await;
     expect_launch(&page, "state cookie");
-    browser.close().await;
     eprintln!("launch with the state cookie: {:?}", step.elapsed());
+
+    let step = Instant::now();
+    post_a_grade(&browser, &same_site, &page).await;
+    eprintln!("roster, grade and gradebook: {:?}", step.elapsed());
+    let step = Instant::now();
+    pick_deep_linked_content(&browser, &same_site).await;
+    browser.close().await;
+    eprintln!(
+        "deep linking pick placed on the course page: {:?}",
+        step.elapsed()
+    );
 
     // Platform storage with no usable cookie: the binding goes through lti.put_data at login
     // and comes back through lti.get_data at launch.
@@ -113,6 +125,75 @@ async fn launch_until(browser: &Session, course_page: &str, done: impl Fn(&str) 
         "the tool frame did not finish within {LAUNCH_LIMIT:?}; it shows:\n{source}"
     );
     source
+}
+
+/// In the launched app: the roster (NRPS) lists the course's members; "Post grade" for the
+/// first student sends 85 / 100 through ltigate (AGS), and the simulator's gradebook shows it.
+async fn post_a_grade(browser: &Session, demo: &Demo, page: &str) {
+    assert!(
+        page.contains("id=\"roster\""),
+        "no roster in the app:\n{page}"
+    );
+    let members = page.matches("class=\"member\"").count();
+    assert!(members >= 2, "roster lists {members} members:\n{page}");
+    // Waiting for the page left the session inside the frame; enter it afresh.
+    browser.leave_frames().await;
+    let frame = browser.find("iframe[name=tool_frame]").await;
+    browser.enter_frame(&frame).await;
+    // The second row: the first is the instructor who launched.
+    let post = browser
+        .find("#roster tr.member:nth-of-type(3) button")
+        .await;
+    browser.click(&post).await;
+    let (sent, finished) = browser
+        .wait_for_frame_source("iframe[name=tool_frame]", LAUNCH_LIMIT, |source| {
+            source.contains("id=\"grade-sent\"") || source.contains("refused")
+        })
+        .await;
+    assert!(
+        finished && sent.contains("id=\"grade-sent\""),
+        "the grade was not sent:\n{sent}"
+    );
+    browser.leave_frames().await;
+    browser.goto(&demo.simulator().gradebook_url()).await;
+    let gradebook = browser.source().await;
+    assert!(
+        gradebook.contains("class=\"points\">85"),
+        "the gradebook lacks the grade:\n{gradebook}"
+    );
+}
+
+/// A deep linking launch: the app's picker, "Add to the course" on the first item, the
+/// simulator accepts the signed response and its course page lists the item.
+async fn pick_deep_linked_content(browser: &Session, demo: &Demo) {
+    let course_page = demo.deep_linking_page_url();
+    let picker = launch_until(browser, &course_page, |source| {
+        source.contains("id=\"picker\"") || source.contains("could not be opened")
+    })
+    .await;
+    assert!(picker.contains("LtiDeepLinkingRequest"), "{picker}");
+    // Waiting for the page left the session inside the frame; enter it afresh.
+    browser.leave_frames().await;
+    let frame = browser.find("iframe[name=tool_frame]").await;
+    browser.enter_frame(&frame).await;
+    let add = browser.find("#picker li:first-child button").await;
+    browser.click(&add).await;
+    let (returned, finished) = browser
+        .wait_for_frame_source("iframe[name=tool_frame]", LAUNCH_LIMIT, |source| {
+            source.contains("Content added") || source.contains("refused")
+        })
+        .await;
+    assert!(
+        finished && returned.contains("Content added"),
+        "the simulator did not accept the deep linking response:\n{returned}"
+    );
+    browser.leave_frames().await;
+    browser.goto(&course_page).await;
+    let course = browser.source().await;
+    assert!(
+        course.contains("Quiz: Analytical Engines"),
+        "the course page lacks the picked item:\n{course}"
+    );
 }
 
 /// The sample app's page for the simulator's default resource link launch.
