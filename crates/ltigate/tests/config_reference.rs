@@ -3,6 +3,7 @@
 //! struct has), and each README default and environment variable is loaded through
 //! `Config::load` and must give exactly the built-in default.
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
+#![allow(clippy::result_large_err)] // figment::Jail fixes the closure's error type
 
 use std::collections::BTreeSet;
 use std::path::Path;
