@@ -36,6 +36,14 @@ impl Checked {
             .filter(move |l| l.get(5..).is_some_and(|rest| rest.starts_with(&subject)))
     }
 
+    fn assert_summary(&self, summary: &str) {
+        assert!(
+            self.stdout.trim_end().ends_with(summary),
+            "want `{summary}`:\n{}",
+            self.stdout
+        );
+    }
+
     fn assert_line(&self, level: &str, subject: &str, contains: &str) {
         let line = self.line(subject);
         assert!(
@@ -143,14 +151,7 @@ async fn a_deployment_with_the_simulator_registered_checks_clean_and_exits_zero(
     let before = lms.sim.jwks_fetches();
     let checked = check(deployment(&lms.gate.database_url)).await;
     assert!(checked.success, "{}", checked.stdout);
-    assert!(
-        checked
-            .stdout
-            .trim_end()
-            .ends_with("0 failures, 0 warnings"),
-        "{}",
-        checked.stdout
-    );
+    checked.assert_summary("0 failures, 0 warnings");
     for line in checked.stdout.lines().filter(|l| !l.contains("failures")) {
         assert!(line.starts_with("ok "), "{line}");
     }
@@ -188,14 +189,7 @@ async fn an_http_public_url_and_a_dead_jwks_fail_and_exit_non_zero() {
         &format!("platform Simulated LMS ({})", lms.platform_id),
         "JWKS_UNAVAILABLE",
     );
-    assert!(
-        checked
-            .stdout
-            .trim_end()
-            .ends_with("2 failures, 0 warnings"),
-        "{}",
-        checked.stdout
-    );
+    checked.assert_summary("2 failures, 0 warnings");
 }
 
 #[tokio::test]
