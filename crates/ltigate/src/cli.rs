@@ -106,7 +106,7 @@ pub async fn run(config_path: Option<PathBuf>, command: Command) -> Result<(), S
     let config = loaded.map_err(|e| e.to_string())?;
     match command {
         Command::Serve => serve(config).await,
-        Command::Check => Ok(()),
+        Command::Check => check(Ok(config)).await,
         Command::Keys(cmd) => keys_command(&config, cmd).await,
         Command::Platforms(cmd) => platforms_command(&config, cmd).await,
         #[cfg(feature = "demo")]
