@@ -1,3 +1,4 @@
+use super::database::redacted;
 use super::*;
 
 fn config(adjust: impl FnOnce(&mut Config)) -> Config {
