@@ -1,13 +1,15 @@
-//! The CLI commands. Key and platform commands work on the configured database directly,
-//! so they need no running server; the demo ignores the configuration (see [`ltigate::demo`]).
+//! The CLI commands. `check` reports what would stop a deployment ([`ltigate::check`]). Key
+//! and platform commands work on the configured database directly, so they need no running
+//! server; the demo ignores the configuration (see [`ltigate::demo`]).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
+use ltigate::check::{self, Finding, Level, Report};
 use ltigate::clock::Clock;
-use ltigate::config::Config;
+use ltigate::config::{Config, ConfigError};
 #[cfg(feature = "demo")]
 use ltigate::demo::{self, DemoError, DemoOptions};
 use ltigate::http::admin::PlatformView;
@@ -94,13 +96,17 @@ pub async fn run(config_path: Option<PathBuf>, command: Command) -> Result<(), S
     if let Command::Demo { port } = command {
         return demo(port).await;
     }
-    let config = match &config_path {
+    let loaded = match &config_path {
         Some(path) => Config::load(path, true),
         None => Config::load(std::path::Path::new("ltigate.toml"), false),
+    };
+    if let Command::Check = command {
+        return check(loaded).await;
     }
-    .map_err(|e| e.to_string())?;
+    let config = loaded.map_err(|e| e.to_string())?;
     match command {
         Command::Serve => serve(config).await,
+        Command::Check => check(Ok(config)).await,
         Command::Keys(cmd) => keys_command(&config, cmd).await,
         Command::Platforms(cmd) => platforms_command(&config, cmd).await,
         #[cfg(feature = "demo")]
@@ -122,6 +128,26 @@ async fn demo(port: u16) -> Result<(), String> {
             }
             e => e.to_string(),
         })
+}
+
+/// Prints one line per finding and a summary; fails when any finding failed.
+async fn check(loaded: Result<Config, ConfigError>) -> Result<(), String> {
+    let report = match loaded {
+        Ok(config) => check::run(&config, &Clock::System).await,
+        Err(e) => Report {
+            findings: vec![Finding {
+                level: Level::Fail,
+                subject: "configuration".into(),
+                message: e.to_string(),
+            }],
+        },
+    };
+    println!("{report}");
+    if report.failed() {
+        Err(format!("check failed: {}", report.summary()))
+    } else {
+        Ok(())
+    }
 }
 
 async fn serve(config: Config) -> Result<(), String> {

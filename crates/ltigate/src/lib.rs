@@ -6,6 +6,7 @@
 //! `demo`, on by default; without it the library carries no simulator).
 
 pub mod api_shape;
+pub mod check;
 pub mod clock;
 pub mod code;
 pub mod config;

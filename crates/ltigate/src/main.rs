@@ -1,4 +1,4 @@
-//! The `ltigate` command: serve, manage keys and platforms, run the demo.
+//! The `ltigate` command: serve, check a deployment, manage keys and platforms, run the demo.
 
 mod cli;
 
@@ -31,6 +31,9 @@ enum LogFormat {
 enum Command {
     /// Run the HTTP service.
     Serve,
+    /// Check the configuration, the database and each active platform's keys; exits
+    /// non-zero when something would stop a deployment.
+    Check,
     /// Manage the tool's signing keys (works on the database directly).
     #[command(subcommand)]
     Keys(cli::KeysCommand),

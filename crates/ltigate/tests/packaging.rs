@@ -48,3 +48,49 @@ fn the_server_library_without_default_features_carries_no_simulator() {
     let with_demo = normal_dependencies(&[]);
     assert!(with_demo.contains("ltisim"), "{with_demo:?}");
 }
+
+/// The example systemd unit (`packaging/ltigate.service`) runs a command line this binary
+/// accepts, with the hardening the README promises.
+#[test]
+fn the_example_systemd_unit_runs_a_real_command_and_is_hardened() {
+    let unit = include_str!("../../../packaging/ltigate.service");
+    let value = |key: &str| {
+        let prefix = format!("{key}=");
+        unit.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("{key} in the unit"))
+    };
+    for (key, want) in [
+        ("User", "ltigate"),
+        ("NoNewPrivileges", "yes"),
+        ("ProtectSystem", "strict"),
+        ("ProtectHome", "yes"),
+        ("PrivateTmp", "yes"),
+        ("CapabilityBoundingSet", ""),
+        ("UMask", "0077"),
+    ] {
+        assert_eq!(value(key), want, "{key}");
+    }
+    // The only writable path is the database folder, which systemd creates for the user.
+    let state = value("WorkingDirectory");
+    assert_eq!(value("ReadWritePaths"), state);
+    assert_eq!(format!("/var/lib/{}", value("StateDirectory")), state);
+    assert!(value("EnvironmentFile").starts_with("-/etc/ltigate/"));
+
+    let exec = value("ExecStart");
+    let mut args = exec.split_whitespace();
+    assert_eq!(args.next(), Some("/usr/local/bin/ltigate"));
+    // `--help` after the unit's arguments: they parse, and nothing is read or started.
+    let out = Command::new(env!("CARGO_BIN_EXE_ltigate"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(help.contains("Run the HTTP service"), "{help}");
+}

@@ -195,6 +195,12 @@ impl PlatformKeys {
         f(cache.entry(url.to_owned()).or_default())
     }
 
+    /// Fetches the key set at `url` now, past the cache and its rate limits, and counts the
+    /// keys a launch could verify with (`ltigate check`).
+    pub async fn probe(&self, url: &str) -> Result<usize, LaunchFailure> {
+        Ok(self.fetch(url, self.clock.now()).await?.keys.len())
+    }
+
     async fn fetch(&self, url: &str, now: UnixTime) -> Result<CachedSet, LaunchFailure> {
         let fetched = self
             .http
