@@ -360,26 +360,42 @@ async fn run_batch(
     drop(inputs);
 
     let ltiks: Arc<Vec<String>> = Arc::new(ltiks.into_iter().flatten().collect());
-    let ctx2 = Arc::clone(ctx);
-    let ltiks2 = Arc::clone(&ltiks);
-    timed(ctx, read_phase, ltiks.len(), concurrency, move |i| {
-        let ctx = Arc::clone(&ctx2);
-        let ltiks = Arc::clone(&ltiks2);
-        async move { read_idtoken(&ctx, &ltiks[i]).await }
-    })
-    .await?;
-
+    per_ltik(ctx, read_phase, &ltiks, concurrency, ApiCall::ReadIdtoken).await?;
     if ctx.services {
-        let ctx2 = Arc::clone(ctx);
-        let ltiks2 = Arc::clone(&ltiks);
-        timed(ctx, services_phase, ltiks.len(), concurrency, move |i| {
-            let ctx = Arc::clone(&ctx2);
-            let ltiks = Arc::clone(&ltiks2);
-            async move { post_score(&ctx, &ltiks[i]).await }
-        })
-        .await?;
+        per_ltik(ctx, services_phase, &ltiks, concurrency, ApiCall::PostScore).await?;
     }
     Ok(ltiks.first().cloned())
+}
+
+/// The timed app API calls, one per ltik.
+#[derive(Debug, Clone, Copy)]
+enum ApiCall {
+    ReadIdtoken,
+    PostScore,
+}
+
+/// Times `call` once with each of `ltiks`.
+async fn per_ltik(
+    ctx: &Arc<Ctx>,
+    phase: &mut Phase,
+    ltiks: &Arc<Vec<String>>,
+    concurrency: usize,
+    call: ApiCall,
+) -> Result<(), String> {
+    let ctx2 = Arc::clone(ctx);
+    let ltiks2 = Arc::clone(ltiks);
+    timed(ctx, phase, ltiks.len(), concurrency, move |i| {
+        let ctx = Arc::clone(&ctx2);
+        let ltiks = Arc::clone(&ltiks2);
+        async move {
+            match call {
+                ApiCall::ReadIdtoken => read_idtoken(&ctx, &ltiks[i]).await,
+                ApiCall::PostScore => post_score(&ctx, &ltiks[i]).await,
+            }
+        }
+    })
+    .await
+    .map(drop)
 }
 
 /// Runs `op(0..n)` with `concurrency` in flight, recording latencies, errors, CPU and RSS
