@@ -1,21 +1,29 @@
-//! `ltibench`: load benchmark of ltigate's launch path (issue 3, item 8).
+//! `ltibench`: load benchmark of ltigate's launch path (issue 3, item 8) and of its proxied
+//! grade posts (issue 9, item 9).
 //!
 //! The driver (this process) runs the LMS simulator in-process and starts `ltigate serve` as a
 //! child process on a fresh SQLite database. It registers the simulator through the admin API,
-//! then runs the launch flow in batches, each with four phases:
+//! then runs the launch flow in batches, each with five phases:
 //!
 //! 1. timed: N logins (`POST /lti/login`), keeping each redirect URL and the cookies set;
 //! 2. untimed: the simulator signs one id_token per login, for that login's state and nonce,
 //!    in parallel on all cores (RS256 signing is the LMS's cost, not ltigate's);
 //! 3. timed: N launches (`POST /lti/launch` with id_token, state and every cookie the login
 //!    set), collecting the ltiks;
-//! 4. timed: N reads of `GET /api/idtoken`, one per ltik.
+//! 4. timed: N reads of `GET /api/idtoken`, one per ltik;
+//! 5. timed (unless `--no-services`): N score posts (`POST /api/lineitems/default/scores`),
+//!    one per ltik, each for a different user (the simulator refuses a score not newer than
+//!    the same user's previous one), which ltigate forwards to the simulator's AGS with a
+//!    service access token. The simulator runs in this process, so the server's CPU is
+//!    ltigate's own cost beyond the platform's.
 //!
 //! Per phase it reports ops/s, p50/p99/max latency, errors, the server's CPU per operation
 //! (utime + stime of the child from `/proc/<pid>/stat`, with its kernel share and the context
 //! switches of its threads), the driver's own CPU per operation, how many cores other
 //! processes used meanwhile (the machine is shared), and the server's VmRSS after each phase of
-//! each batch; at the end the server's VmHWM (peak RSS). Exits non-zero on any error.
+//! each batch; at the end the server's VmHWM (peak RSS), and the token requests the simulator
+//! received over the whole run. Exits non-zero on any error, or when the simulator did not
+//! store every score posted.
 
 mod report;
 mod server;
@@ -38,6 +46,8 @@ const CLIENT_ID: &str = "ltibench-client";
 const DEPLOYMENT_ID: &str = "ltibench-deployment";
 /// Where ltigate hands launches to; nothing listens there, the driver only reads the redirect.
 const APP_LAUNCH_URL: &str = "http://127.0.0.1:9/app";
+/// The launch's own line item's scores, as an LTIAAS client posts a grade.
+const SCORES: &str = "/api/lineitems/default/scores";
 
 /// Load benchmark of ltigate's LTI launch path against the in-process LMS simulator.
 #[derive(Debug, Parser)]
@@ -59,6 +69,9 @@ struct Args {
     /// Complete flows run before measuring (JWKS fetch, connections, caches).
     #[arg(long, default_value_t = 200)]
     warmup: usize,
+    /// Skip the services phase (score posts through ltigate to the simulator's AGS).
+    #[arg(long)]
+    no_services: bool,
 }
 
 fn main() -> ExitCode {
@@ -91,6 +104,9 @@ struct Ctx {
     gate: String,
     ticks_per_sec: u64,
     server_pid: u32,
+    services: bool,
+    /// Numbers the users of score posts, so no two posts of a run are for the same user.
+    next_user: AtomicUsize,
 }
 
 /// What a login left for the launch: the platform URL the browser was sent to, and cookies.
@@ -135,24 +151,21 @@ async fn run(args: Args) -> Result<u64, String> {
         gate: server.base_url.clone(),
         ticks_per_sec: server::clock_ticks(),
         server_pid: server.pid(),
+        services: !args.no_services,
+        next_user: AtomicUsize::new(0),
     });
     register(&ctx).await?;
 
     print_header(&args, &ctx);
-    let mut phases = [
-        Phase::new("login"),
-        Phase::new("launch"),
-        Phase::new("idtoken"),
-    ];
+    let mut phases = new_phases();
+    // Without the services phase its row is left out of every report.
+    let shown = if ctx.services { 4 } else { 3 };
 
-    // Warm-up, not recorded: the first launch fetches the simulator's JWKS.
-    let mut scratch = [
-        Phase::new("login"),
-        Phase::new("launch"),
-        Phase::new("idtoken"),
-    ];
+    // Warm-up, not recorded: the first launch fetches the simulator's JWKS, the first score
+    // post a service access token.
+    let mut scratch = new_phases();
     let warmup = args.warmup.max(1);
-    run_batch(
+    let ltik = run_batch(
         &ctx,
         warmup,
         args.concurrency,
@@ -162,12 +175,18 @@ async fn run(args: Args) -> Result<u64, String> {
     .await?;
     let warmup_errors: u64 = scratch.iter().map(|p| p.errors).sum();
     if warmup_errors > 0 {
-        report::print_table(&mut scratch, ctx.ticks_per_sec);
+        report::print_table(&mut scratch[..shown], ctx.ticks_per_sec);
         return Err(format!(
             "the warm-up failed ({warmup_errors} errors); server log:\n{}",
             server.log_tail()
         ));
     }
+    let lineitem = if ctx.services {
+        let ltik = ltik.ok_or("the warm-up launched nothing")?;
+        Some(line_item(&ctx, &ltik).await?)
+    } else {
+        None
+    };
     let (rss_warm, _) = server::memory_kb(ctx.server_pid)?;
     println!(
         "warm-up: {warmup} flows; server VmRSS {:.1} MB",
@@ -194,20 +213,20 @@ async fn run(args: Args) -> Result<u64, String> {
     }
     let (_, peak_kb) = server::memory_kb(ctx.server_pid)?;
 
-    report::print_table(&mut phases, ctx.ticks_per_sec);
+    report::print_table(&mut phases[..shown], ctx.ticks_per_sec);
     println!(
         "sign     {:>7} id_tokens signed by the simulator, untimed: {:.2} s wall ({:.0}/s)",
         args.launches,
         signing.wall.as_secs_f64(),
         args.launches as f64 / signing.wall.as_secs_f64().max(1e-9)
     );
-    let [login, launch, read] = &phases;
+    let [login, launch, read, services] = &phases;
     let timed = login.usage.wall + launch.usage.wall + read.usage.wall;
     println!(
         "complete flows (login + launch + idtoken, signing excluded): {:.0}/s",
         args.launches as f64 / timed.as_secs_f64().max(1e-9)
     );
-    report::print_rss(&phases, &batch_sizes);
+    report::print_rss(&phases[..shown], &batch_sizes);
     let (db, wal) = server.db_bytes();
     println!(
         "server peak RSS (VmHWM) {:.1} MB; database {:.1} MB + WAL {:.1} MB; load average at end {}",
@@ -224,7 +243,22 @@ async fn run(args: Args) -> Result<u64, String> {
         &read.rss_after_kb,
         args.launches,
     );
-    Ok(phases.iter().map(|p| p.errors).sum())
+    let mut errors = phases.iter().map(|p| p.errors).sum();
+    if let Some(lineitem) = lineitem {
+        // Every post answered 204 (the warm-up's included) must be in the platform's gradebook.
+        let posted = warmup + services.latencies_us.len();
+        let stored = ctx.sim.scores_received(&lineitem).len();
+        let tokens = ctx.sim.token_requests();
+        report::print_service_targets(services, ctx.ticks_per_sec, &tokens, posted, stored);
+        if stored != posted {
+            errors += posted.abs_diff(stored) as u64;
+        }
+    }
+    Ok(errors)
+}
+
+fn new_phases() -> [Phase; 4] {
+    ["login", "launch", "idtoken", "services"].map(Phase::new)
 }
 
 fn print_header(args: &Args, ctx: &Ctx) {
@@ -278,14 +312,15 @@ async fn register(ctx: &Ctx) -> Result<(), String> {
 }
 
 /// One batch of `n` flows; timed phases are added to `phases`, signing time to `signing`.
+/// Returns one of the batch's ltiks, if any launch worked.
 async fn run_batch(
     ctx: &Arc<Ctx>,
     n: usize,
     concurrency: usize,
-    phases: &mut [Phase; 3],
+    phases: &mut [Phase; 4],
     signing: &mut Usage,
-) -> Result<(), String> {
-    let [login_phase, launch_phase, read_phase] = phases;
+) -> Result<Option<String>, String> {
+    let [login_phase, launch_phase, read_phase, services_phase] = phases;
 
     // Login initiation parameters come from the LMS: prepared before the clock starts.
     let params: Arc<Vec<Vec<(String, String)>>> = Arc::new(
@@ -325,15 +360,42 @@ async fn run_batch(
     drop(inputs);
 
     let ltiks: Arc<Vec<String>> = Arc::new(ltiks.into_iter().flatten().collect());
+    per_ltik(ctx, read_phase, &ltiks, concurrency, ApiCall::ReadIdtoken).await?;
+    if ctx.services {
+        per_ltik(ctx, services_phase, &ltiks, concurrency, ApiCall::PostScore).await?;
+    }
+    Ok(ltiks.first().cloned())
+}
+
+/// The timed app API calls, one per ltik.
+#[derive(Debug, Clone, Copy)]
+enum ApiCall {
+    ReadIdtoken,
+    PostScore,
+}
+
+/// Times `call` once with each of `ltiks`.
+async fn per_ltik(
+    ctx: &Arc<Ctx>,
+    phase: &mut Phase,
+    ltiks: &Arc<Vec<String>>,
+    concurrency: usize,
+    call: ApiCall,
+) -> Result<(), String> {
     let ctx2 = Arc::clone(ctx);
-    let ltiks2 = Arc::clone(&ltiks);
-    timed(ctx, read_phase, ltiks.len(), concurrency, move |i| {
+    let ltiks2 = Arc::clone(ltiks);
+    timed(ctx, phase, ltiks.len(), concurrency, move |i| {
         let ctx = Arc::clone(&ctx2);
         let ltiks = Arc::clone(&ltiks2);
-        async move { read_idtoken(&ctx, &ltiks[i]).await }
+        async move {
+            match call {
+                ApiCall::ReadIdtoken => read_idtoken(&ctx, &ltiks[i]).await,
+                ApiCall::PostScore => post_score(&ctx, &ltiks[i]).await,
+            }
+        }
     })
-    .await?;
-    Ok(())
+    .await
+    .map(drop)
 }
 
 /// Runs `op(0..n)` with `concurrency` in flight, recording latencies, errors, CPU and RSS
@@ -531,30 +593,67 @@ async fn launch(ctx: &Ctx, input: &LaunchInput) -> Result<String, String> {
         .ok_or_else(|| format!("redirect without an ltik: {location}"))
 }
 
-/// `GET /api/idtoken`: expects 200 and a JSON body.
-async fn read_idtoken(ctx: &Ctx, ltik: &str) -> Result<(), String> {
-    let response = ctx
-        .client
-        .get(format!("{}/api/idtoken", ctx.gate))
+/// A request to ltigate's app API, authorised by `ltik`.
+fn api(ctx: &Ctx, method: reqwest::Method, path: &str, ltik: &str) -> reqwest::RequestBuilder {
+    ctx.client
+        .request(method, format!("{}{path}", ctx.gate))
         .header(
             AUTHORIZATION,
             format!("LTIK-AUTH-V2 {}:{ltik}", server::API_KEY),
         )
-        .send()
-        .await
-        .map_err(|e| format!("request: {e}"))?;
+}
+
+/// Sends an API request and returns the body when the status is `expected`.
+async fn expect_status(
+    request: reqwest::RequestBuilder,
+    expected: u16,
+) -> Result<impl AsRef<[u8]>, String> {
+    let response = request.send().await.map_err(|e| format!("request: {e}"))?;
     let status = response.status();
     let body = response.bytes().await.map_err(|e| format!("body: {e}"))?;
-    if status != 200 {
+    if status != expected {
         return Err(format!(
             "status {status}: {}",
             String::from_utf8_lossy(&body[..body.len().min(200)])
         ));
     }
-    if body.first() != Some(&b'{') {
+    Ok(body)
+}
+
+/// `GET /api/idtoken`: expects 200 and a JSON body.
+async fn read_idtoken(ctx: &Ctx, ltik: &str) -> Result<(), String> {
+    let body = expect_status(api(ctx, reqwest::Method::GET, "/api/idtoken", ltik), 200).await?;
+    if body.as_ref().first() != Some(&b'{') {
         return Err("the body is not a JSON object".into());
     }
     Ok(())
+}
+
+/// `POST /api/lineitems/default/scores` for a user no other post of the run names: expects
+/// 204 (the platform accepted it).
+async fn post_score(ctx: &Ctx, ltik: &str) -> Result<(), String> {
+    let user = ctx.next_user.fetch_add(1, Ordering::Relaxed);
+    let score = json!({
+        "userId": format!("ltibench-user-{user}"),
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "scoreGiven": 7,
+        "scoreMaximum": 10,
+    });
+    let request = api(ctx, reqwest::Method::POST, SCORES, ltik).json(&score);
+    expect_status(request, 204).await.map(drop)
+}
+
+/// The launch's line item URL, as `/api/idtoken` names it (untimed; the scores posted to
+/// `default` are stored under it).
+async fn line_item(ctx: &Ctx, ltik: &str) -> Result<String, String> {
+    let body = expect_status(api(ctx, reqwest::Method::GET, "/api/idtoken", ltik), 200).await?;
+    let idtoken: serde_json::Value =
+        serde_json::from_slice(body.as_ref()).map_err(|e| format!("/api/idtoken: {e}"))?;
+    idtoken["services"]["assignmentAndGrades"]["lineItemId"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "/api/idtoken names no line item: the launch has no AGS claim".into())
 }
 
 /// The stable code on an ltigate error page, or the start of the body.

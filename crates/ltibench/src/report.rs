@@ -1,6 +1,9 @@
 //! Per-phase measurements, accumulated over batches, and the printed table.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
+
+use ltisim::TokenRequestRecord;
 
 /// CPU and wall time of one stretch of work, in clock ticks where it is CPU.
 #[derive(Debug, Default, Clone, Copy)]
@@ -27,7 +30,7 @@ impl std::ops::AddAssign for Usage {
     }
 }
 
-/// One timed phase (login, launch or idtoken read), over all batches.
+/// One timed phase (login, launch, idtoken read or score post), over all batches.
 #[derive(Debug, Default)]
 pub struct Phase {
     pub name: &'static str,
@@ -178,6 +181,45 @@ pub fn print_rss(phases: &[Phase], batch_sizes: &[usize]) {
     }
 }
 
+/// The services phase against issue 9 item 9, and the token requests of the whole run.
+pub fn print_service_targets(
+    services: &Phase,
+    ticks_per_sec: u64,
+    token_requests: &[TokenRequestRecord],
+    posted: usize,
+    stored: usize,
+) {
+    let cpu = services.server_cpu_ms_per_op(ticks_per_sec);
+    let scope_sets: BTreeSet<Vec<&String>> = token_requests
+        .iter()
+        .map(|r| {
+            let mut scopes: Vec<&String> = r.requested_scopes.iter().collect();
+            scopes.sort_unstable();
+            scopes
+        })
+        .collect();
+    let requests = token_requests.len();
+    println!();
+    println!("targets (issue 9 item 9):");
+    println!(
+        "  server CPU per score   {cpu:.3} ms  (target <= 0.100)  {}",
+        verdict(cpu <= 0.1)
+    );
+    println!(
+        "  token requests         {requests} for {} scope set(s) over the whole run, warm-up included  (target one per set)  {}",
+        scope_sets.len(),
+        verdict(requests == scope_sets.len())
+    );
+    println!(
+        "  scores the simulator stored: {stored} of {posted} answered 204  {}",
+        verdict(stored == posted)
+    );
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
 pub fn print_targets(
     login: &Phase,
     launch: &Phase,
@@ -186,7 +228,6 @@ pub fn print_targets(
     rss_end_of_batches_kb: &[u64],
     launches: usize,
 ) {
-    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     let login_cpu = login.server_cpu_ms_per_op(ticks_per_sec);
     let launch_cpu = launch.server_cpu_ms_per_op(ticks_per_sec);
     let rate = launch.ops_per_sec();
