@@ -136,25 +136,9 @@ async fn post_a_grade(browser: &Session, demo: &Demo, page: &str) {
     );
     let members = page.matches("class=\"member\"").count();
     assert!(members >= 2, "roster lists {members} members:\n{page}");
-    // Waiting for the page left the session inside the frame; enter it afresh.
-    browser.leave_frames().await;
-    let frame = browser.find("iframe[name=tool_frame]").await;
-    browser.enter_frame(&frame).await;
     // The second row: the first is the instructor who launched.
-    let post = browser
-        .find("#roster tr.member:nth-of-type(3) button")
-        .await;
-    browser.click(&post).await;
-    let (sent, finished) = browser
-        .wait_for_frame_source("iframe[name=tool_frame]", LAUNCH_LIMIT, |source| {
-            source.contains("id=\"grade-sent\"") || source.contains("refused")
-        })
-        .await;
-    assert!(
-        finished && sent.contains("id=\"grade-sent\""),
-        "the grade was not sent:\n{sent}"
-    );
-    browser.leave_frames().await;
+    let button = "#roster tr.member:nth-of-type(3) button";
+    click_in_tool_frame(browser, button, "id=\"grade-sent\"").await;
     browser.goto(&demo.simulator().gradebook_url()).await;
     let gradebook = browser.source().await;
     assert!(
@@ -172,28 +156,34 @@ async fn pick_deep_linked_content(browser: &Session, demo: &Demo) {
     })
     .await;
     assert!(picker.contains("LtiDeepLinkingRequest"), "{picker}");
-    // Waiting for the page left the session inside the frame; enter it afresh.
-    browser.leave_frames().await;
-    let frame = browser.find("iframe[name=tool_frame]").await;
-    browser.enter_frame(&frame).await;
-    let add = browser.find("#picker li:first-child button").await;
-    browser.click(&add).await;
-    let (returned, finished) = browser
-        .wait_for_frame_source("iframe[name=tool_frame]", LAUNCH_LIMIT, |source| {
-            source.contains("Content added") || source.contains("refused")
-        })
-        .await;
-    assert!(
-        finished && returned.contains("Content added"),
-        "the simulator did not accept the deep linking response:\n{returned}"
-    );
-    browser.leave_frames().await;
+    click_in_tool_frame(browser, "#picker li:first-child button", "Content added").await;
     browser.goto(&course_page).await;
     let course = browser.source().await;
     assert!(
         course.contains("Quiz: Analytical Engines"),
         "the course page lacks the picked item:\n{course}"
     );
+}
+
+/// Clicks `button_css` in the tool frame and waits until the frame shows `expected`; leaves
+/// the session at the top-level document.
+async fn click_in_tool_frame(browser: &Session, button_css: &str, expected: &str) {
+    // Waiting for the page left the session inside the frame; enter it afresh.
+    browser.leave_frames().await;
+    let frame = browser.find("iframe[name=tool_frame]").await;
+    browser.enter_frame(&frame).await;
+    let button = browser.find(button_css).await;
+    browser.click(&button).await;
+    let (source, finished) = browser
+        .wait_for_frame_source("iframe[name=tool_frame]", LAUNCH_LIMIT, |source| {
+            source.contains(expected) || source.contains("refused")
+        })
+        .await;
+    assert!(
+        finished && source.contains(expected),
+        "after clicking {button_css}, the tool frame does not show {expected:?}:\n{source}"
+    );
+    browser.leave_frames().await;
 }
 
 /// The sample app's page for the simulator's default resource link launch.

@@ -105,16 +105,7 @@ async fn post_to_platform(lms: &Lms, target: &str, jwt: &str) -> (u16, String) {
 /// Verifies `jwt` as any platform would: with the key its kid names in ltigate's JWKS.
 async fn verify_with_tool_jwks(lms: &Lms, jwt: &str) -> (jsonwebtoken::Header, Value) {
     lti::install_crypto_provider();
-    let jwks: JwkSet = lms
-        .gate
-        .client
-        .get(lms.gate.url("/lti/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: JwkSet = lms.gate.tool_jwks().await;
     let header = jsonwebtoken::decode_header(jwt).unwrap();
     let jwk = jwks
         .find(header.kid.as_deref().unwrap())

@@ -56,16 +56,7 @@ async fn the_client_assertion_is_what_the_platform_expects() {
             .is_some_and(|j| j.len() >= 16)
     );
     assert_eq!(request.header["alg"], "RS256");
-    let jwks: Value = lms
-        .gate
-        .client
-        .get(lms.gate.url("/lti/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = lms.gate.tool_jwks().await;
     assert_eq!(request.header["kid"], jwks["keys"][0]["kid"]);
 }
 

@@ -8,18 +8,15 @@
 //! keys and the simulator is not on a hot path).
 
 use crate::html::{error_page, escape};
+use crate::jws;
 use crate::platform::Platform;
-use crate::tool::Tool;
-use aws_lc_rs::signature::{self, RsaPublicKeyComponents};
 use axum::extract::{RawForm, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 const LTI: &str = "https://purl.imsglobal.org/spec/lti/claim/";
 const DL: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/";
@@ -27,8 +24,6 @@ const DL: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/";
 const MAX_PENDING: usize = 1024;
 /// Clock skew allowed on `iat`, in seconds.
 const LEEWAY: u64 = 60;
-/// Bound on the JWKS fetch.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the platform remembers about deep linking.
 #[derive(Default)]
@@ -127,35 +122,29 @@ struct Accepted {
 /// The checks of a platform receiving an `LtiDeepLinkingResponse`, in order; the first
 /// failure is the reason shown.
 async fn verify(platform: &Platform, jwt: &str) -> Result<Accepted, String> {
-    // 1. A compact JWS with an RS256 header naming its key.
-    let mut parts = jwt.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err("the JWT is not three dot-separated parts".into());
+    // 1. A compact JWS whose payload is an object.
+    let decoded = jws::decode(jwt)?;
+    let Value::Object(claims) = decoded.claims.clone() else {
+        return Err("the JWT payload is not a JSON object".into());
     };
-    let header = json_segment(header).ok_or("the JWT header is not base64url JSON")?;
-    if header.get("alg").and_then(Value::as_str) != Some("RS256") {
-        return Err("the JWT must be signed with RS256".into());
-    }
-    let kid = header
-        .get("kid")
-        .and_then(Value::as_str)
-        .ok_or("the JWT header has no kid")?;
-    let claims = match json_segment(payload) {
-        Some(Value::Object(claims)) => claims,
-        _ => return Err("the JWT payload is not a base64url JSON object".into()),
-    };
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| "the JWT signature is not base64url")?;
-    // 2. iss is a registered tool's client_id; its key signed the message.
+    // 2. iss is a registered tool's client_id; its key signed the message (RS256, by kid).
     let client_id = string(&claims, "iss").ok_or("iss is missing")?;
     let tool = platform
         .tool(client_id)
         .ok_or("iss is not the client_id of a registered tool")?;
-    let signing_input = &jwt[..header_and_payload_len(jwt)];
-    verify_signature(&tool, kid, signing_input.as_bytes(), &signature).await?;
+    let jwks_uri = tool
+        .jwks_uri
+        .as_deref()
+        .ok_or("the tool has no registered JWKS URL")?;
+    let client = platform
+        .services
+        .oauth
+        .http_client()
+        .ok_or("the platform cannot make HTTP requests")?;
+    let jwks = jws::fetch_jwks(client, jwks_uri)
+        .await
+        .map_err(|why| format!("the tool's JWKS could not be fetched: {why}"))?;
+    decoded.verify_rs256(&jwks)?;
     // 3. Addressed to this platform, for the tool's deployment.
     let issuer = platform.issuer();
     let aud_ok = match claims.get("aud") {
@@ -221,67 +210,6 @@ async fn verify(platform: &Platform, jwt: &str) -> Result<Accepted, String> {
         msg: string(&claims, &format!("{DL}msg")).map(str::to_owned),
         errormsg: string(&claims, &format!("{DL}errormsg")).map(str::to_owned),
     })
-}
-
-/// The length of `header.payload`, the signing input.
-fn header_and_payload_len(jwt: &str) -> usize {
-    jwt.rfind('.').unwrap_or(0)
-}
-
-/// Fetches the tool's JWKS and checks the RS256 signature with the key named `kid`.
-async fn verify_signature(
-    tool: &Tool,
-    kid: &str,
-    message: &[u8],
-    signature: &[u8],
-) -> Result<(), String> {
-    let jwks_uri = tool
-        .jwks_uri
-        .as_deref()
-        .ok_or("the tool has no registered JWKS URL")?;
-    let client = reqwest::Client::builder()
-        .timeout(FETCH_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|_| "the platform cannot make HTTP requests")?;
-    let jwks: Value = async {
-        client
-            .get(jwks_uri)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await
-    }
-    .await
-    .map_err(|_| "the tool's JWKS could not be fetched")?;
-    let key = jwks
-        .get("keys")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|key| key.get("kid").and_then(Value::as_str) == Some(kid))
-        .ok_or("no key in the tool's JWKS has the JWT's kid")?;
-    if key.get("kty").and_then(Value::as_str) != Some("RSA") {
-        return Err("the key named by kid is not an RSA key".into());
-    }
-    let component = |name: &str| {
-        key.get(name)
-            .and_then(Value::as_str)
-            .and_then(|value| URL_SAFE_NO_PAD.decode(value).ok())
-            .ok_or("the tool's RSA key is malformed")
-    };
-    let public = RsaPublicKeyComponents {
-        n: component("n")?,
-        e: component("e")?,
-    };
-    public
-        .verify(&signature::RSA_PKCS1_2048_8192_SHA256, message, signature)
-        .map_err(|_| "the JWT signature does not verify with the tool's key".into())
-}
-
-fn json_segment(segment: &str) -> Option<Value> {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).ok()?).ok()
 }
 
 fn string<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {

@@ -1,6 +1,6 @@
-//! Reading and verifying the compact JWS a tool sends as its client assertion (RFC 7515,
-//! RFC 7523). RS256 only, verified by hand with aws-lc-rs against the tool's JWKS: the
-//! simulator shares no JOSE code with the tool it checks.
+//! Reading and verifying the compact JWS a tool sends: its client assertions (RFC 7515,
+//! RFC 7523) and deep linking responses. RS256 only, verified by hand with aws-lc-rs against
+//! the tool's JWKS: the simulator shares no JOSE code with the tool it checks.
 //!
 //! Not a general JOSE library: no other algorithm, no encrypted tokens, no `x5c`.
 
@@ -24,15 +24,15 @@ pub(crate) fn decode(token: &str) -> Result<Decoded, String> {
     let (Some(header), Some(claims), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err("the client assertion is not a compact JWS of three parts".into());
+        return Err("the JWS is not a compact JWS of three parts".into());
     };
     let object = |segment: &str, what: &str| -> Result<Value, String> {
         let bytes = URL_SAFE_NO_PAD
             .decode(segment)
-            .map_err(|_| format!("the assertion {what} is not base64url"))?;
+            .map_err(|_| format!("the JWS {what} is not base64url"))?;
         match serde_json::from_slice(&bytes) {
             Ok(value @ Value::Object(_)) => Ok(value),
-            _ => Err(format!("the assertion {what} is not a JSON object")),
+            _ => Err(format!("the JWS {what} is not a JSON object")),
         }
     };
     Ok(Decoded {
@@ -41,7 +41,7 @@ pub(crate) fn decode(token: &str) -> Result<Decoded, String> {
         signing_input: format!("{header}.{claims}"),
         signature: URL_SAFE_NO_PAD
             .decode(signature)
-            .map_err(|_| "the assertion signature is not base64url".to_owned())?,
+            .map_err(|_| "the JWS signature is not base64url".to_owned())?,
     })
 }
 
@@ -57,7 +57,7 @@ impl Decoded {
         if alg != Some("RS256") {
             return Err(format!("alg must be RS256, not {alg:?}"));
         }
-        let kid = self.kid().ok_or("the assertion header has no kid")?;
+        let kid = self.kid().ok_or("the JWS header has no kid")?;
         let key = jwks
             .get("keys")
             .and_then(Value::as_array)
@@ -84,8 +84,24 @@ impl Decoded {
                 self.signing_input.as_bytes(),
                 &self.signature,
             )
-            .map_err(|_| "the assertion signature does not verify".to_owned())
+            .map_err(|_| "the JWS signature does not verify with the tool's key".to_owned())
     }
+}
+
+/// The tool's JWKS, fetched from its registered `jwks_uri`.
+pub(crate) async fn fetch_jwks(client: &reqwest::Client, jwks_uri: &str) -> Result<Value, String> {
+    let response = client
+        .get(jwks_uri)
+        .send()
+        .await
+        .map_err(|error| format!("could not fetch {jwks_uri}: {error}"))?;
+    if !response.status().is_success() {
+        return Err(format!("{jwks_uri} answered {}", response.status()));
+    }
+    response
+        .json()
+        .await
+        .map_err(|_| format!("{jwks_uri} did not answer JSON"))
 }
 
 #[cfg(test)]

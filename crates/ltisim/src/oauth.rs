@@ -336,6 +336,11 @@ impl OAuth {
         }))
     }
 
+    /// The client that fetches tools' keys (bounded in time, no redirects).
+    pub(crate) fn http_client(&self) -> Option<&reqwest::Client> {
+        self.client.as_ref()
+    }
+
     async fn fetch_jwks(&self, jwks_uri: &str) -> Result<Value, OAuthError> {
         let unreachable =
             |why: String| OAuthError::invalid_client(format!("the client's JWKS: {why}"));
@@ -343,21 +348,7 @@ impl OAuth {
             .client
             .as_ref()
             .ok_or_else(|| unreachable("no HTTP client".into()))?;
-        let response = client
-            .get(jwks_uri)
-            .send()
-            .await
-            .map_err(|error| unreachable(format!("could not fetch {jwks_uri}: {error}")))?;
-        if !response.status().is_success() {
-            return Err(unreachable(format!(
-                "{jwks_uri} answered {}",
-                response.status()
-            )));
-        }
-        response
-            .json()
-            .await
-            .map_err(|_| unreachable(format!("{jwks_uri} did not answer JSON")))
+        jws::fetch_jwks(client, jwks_uri).await.map_err(unreachable)
     }
 
     /// Checks a service call's `Authorization` header for a live token with at least one

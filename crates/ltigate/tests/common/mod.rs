@@ -71,6 +71,13 @@ impl TestGate {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The tool's public key set, as platforms read it from `/lti/keys`.
+    pub async fn tool_jwks<T: serde::de::DeserializeOwned>(&self) -> T {
+        let response = self.client.get(self.url("/lti/keys")).send().await;
+        let response = response.expect("ltigate answers");
+        response.json().await.expect("a JWKS")
+    }
+
     /// An admin API call that must succeed; its JSON answer.
     pub async fn admin_json(
         &self,
