@@ -44,10 +44,11 @@ impl From<sqlx::Error> for LaunchWriteError {
 }
 
 impl Store {
-    /// Stores the launch, consuming its nonce: one insert, so of any number of concurrent
-    /// submissions of one id_token exactly one succeeds (the unique nonce refuses the rest).
-    /// A new deployment is recorded first; recording is idempotent, so a refused replay
-    /// leaves nothing wrong behind.
+    /// Stores the launch, consuming its nonce: one insert (shared with the launches waiting
+    /// beside it, see `launch_batch`), so of any number of concurrent submissions of one
+    /// id_token exactly one succeeds (the unique nonce refuses the rest). A new deployment is
+    /// recorded first; recording is idempotent, so a refused replay leaves nothing wrong
+    /// behind.
     pub async fn record_launch(&self, w: &LaunchWrite<'_>) -> Result<(), LaunchWriteError> {
         if w.record_deployment {
             sqlx::query(
@@ -61,26 +62,7 @@ impl Store {
             .await?;
             self.platform_cache.clear();
         }
-        let inserted = sqlx::query(
-            "INSERT INTO launches (ltik_hash, nonce_hash, platform_id, deployment_id, claims, \
-             service_key, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (nonce_hash) DO NOTHING",
-        )
-        .bind(w.ltik_hash)
-        .bind(w.nonce_hash)
-        .bind(w.platform_id)
-        .bind(w.deployment_id)
-        .bind(w.claims)
-        .bind(w.service_key)
-        .bind(w.now)
-        .bind(w.expires_at)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Err(LaunchWriteError::NonceReplayed);
-        }
-        Ok(())
+        self.launches.record(w).await
     }
 
     /// The unexpired launch whose ltik hashes to `ltik_hash`.

@@ -5,6 +5,7 @@
 //! never see SQL. Migrations are embedded and run at connect.
 
 mod keys;
+mod launch_batch;
 mod launches;
 mod platform_cache;
 mod platform_key;
@@ -44,6 +45,11 @@ pub enum StoreError {
     PlatformInvalid(String),
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// A database error shared by every launch of a group that could not be written.
+    #[error("database error")]
+    Shared(#[source] std::sync::Arc<sqlx::Error>),
+    #[error("the launch writer has stopped")]
+    WriterStopped,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -62,6 +68,7 @@ const RETIRED_KEY_HISTORY_SECS: i64 = 7 * 24 * 3600;
 pub struct Store {
     pool: AnyPool,
     platform_cache: platform_cache::PlatformCache,
+    launches: launch_batch::LaunchBatcher,
 }
 
 /// Applied to every SQLite connection: WAL lets readers run beside the single writer,
@@ -109,6 +116,7 @@ impl Store {
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
         Ok(Self {
+            launches: launch_batch::LaunchBatcher::start(pool.clone()),
             pool,
             platform_cache: Default::default(),
         })

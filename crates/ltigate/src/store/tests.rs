@@ -482,3 +482,51 @@ async fn a_service_key_records_services_and_revocation_moves_its_generation() {
     let next = store.service_key(at, hash, "{\"v\":2}", 102).await.unwrap();
     assert_eq!(next.generation, 1);
 }
+
+/// Launches written in groups: of 200 concurrent launches carrying 50 distinct nonces, exactly
+/// one per nonce is stored (replays in the same group and in later groups are refused), and
+/// each stored launch reads back under its own ltik.
+#[tokio::test]
+async fn grouped_launch_writes_store_one_launch_per_nonce() {
+    let (store, _dir) = temp_store().await;
+    let platform = store.insert_platform(&canvas("1000"), 100).await.unwrap();
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let store = store.clone();
+        let platform_id = platform.id.clone();
+        writes.spawn(async move {
+            let ltik = format!("ltik-{i}");
+            let outcome = store
+                .record_launch(&LaunchWrite {
+                    nonce_hash: &format!("nonce-{}", i % 50),
+                    ltik_hash: &ltik,
+                    platform_id: &platform_id,
+                    deployment_id: "7:abc",
+                    record_deployment: false,
+                    claims: "{}",
+                    service_key: None,
+                    now: 100,
+                    expires_at: 1_000,
+                })
+                .await;
+            (ltik, outcome)
+        });
+    }
+    let mut stored = Vec::new();
+    for (ltik, outcome) in writes.join_all().await {
+        match outcome {
+            Ok(()) => stored.push(ltik),
+            Err(LaunchWriteError::NonceReplayed) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(stored.len(), 50, "one launch per nonce");
+    for ltik in &stored {
+        assert!(store.launch(ltik, 100).await.unwrap().is_some(), "{ltik}");
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM launches")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 50);
+}
