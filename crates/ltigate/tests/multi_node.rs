@@ -5,6 +5,7 @@
 //! public URL, as nodes behind one balancer advertise its address.
 //!
 //! PostgreSQL only: each test prints a skip line without `LTITEST_DATABASE_URL`.
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 mod common;
 

@@ -108,6 +108,7 @@ impl TestDatabase {
         let mut admin = sqlx::PgConnection::connect(&server_url)
             .await
             .unwrap_or_else(|e| panic!("{DATABASE_URL} must name a reachable PostgreSQL: {e}"));
+        drop_leftovers(&mut admin).await;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
             .await
@@ -128,26 +129,53 @@ impl Drop for TestDatabase {
             return;
         };
         let (server_url, name) = (server_url.clone(), name.clone());
-        // Drop may run inside the test's runtime, which cannot block on itself: a thread
-        // with its own runtime does it. FORCE ends the connections a stopping server holds.
-        let dropped = std::thread::spawn(move || {
+        // Drop may run inside the test's runtime, which cannot block on itself: a thread with
+        // its own runtime does it, detached. Joining it stalled the DROP for a minute when the
+        // blocked runtime held a connection halfway through its handshake (PostgreSQL waits
+        // for every session before dropping). A drop cut short by the end of the test binary
+        // leaves a database that the next run removes (see `drop_leftovers`).
+        std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .ok()?;
             runtime.block_on(async {
                 let mut admin = sqlx::PgConnection::connect(&server_url).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await
-                .ok()?;
+                drop_database(&mut admin, &name).await.ok()?;
                 admin.close().await.ok()
             })
         });
-        // Best effort: a database left behind costs disk, not correctness.
-        let _ = dropped.join();
+    }
+}
+
+/// FORCE ends the connections a stopping server still holds.
+async fn drop_database(admin: &mut sqlx::PgConnection, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(admin)
+    .await
+    .map(drop)
+}
+
+/// Drops the test databases of test binaries that are no longer running (their names carry
+/// the process id), once per process. The server is on this machine (loopback), so `/proc`
+/// tells which processes live.
+async fn drop_leftovers(admin: &mut sqlx::PgConnection) {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, Ordering::Relaxed) || !Path::new("/proc/self").exists() {
+        return;
+    }
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'ltitest\\_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(1).unwrap_or_default();
+        if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
+            let _ = drop_database(admin, &name).await;
+        }
     }
 }
 
