@@ -11,6 +11,7 @@ use ltigate::clock::Clock;
 use ltigate::config::Config;
 use ltigate::secret::KeyHash;
 use ltigate::server::Server;
+use ltigate::store::{PendingRegistration, Store, StoredKey};
 
 #[tokio::test]
 async fn the_postgres_half_runs_or_says_it_was_skipped() {
@@ -42,7 +43,7 @@ async fn nodes_starting_together_migrate_a_fresh_database_once() {
         return;
     };
     let mut nodes = tokio::task::JoinSet::new();
-    for _ in 0..4 {
+    for _ in 0..8 {
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: db.url.clone(),
@@ -57,7 +58,7 @@ async fn nodes_starting_together_migrate_a_fresh_database_once() {
         .into_iter()
         .map(|started| started.expect("every node starts"))
         .collect();
-    assert_eq!(servers.len(), 4);
+    assert_eq!(servers.len(), 8);
 
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
@@ -94,4 +95,53 @@ async fn nodes_starting_together_migrate_a_fresh_database_once() {
     assert!(secrets > 0);
     drop(servers);
     pool.close().await;
+}
+
+/// Checks that decide a write hold when migrated nodes race: one first tool key
+/// (`INSERT ... WHERE NOT EXISTS` alone lets several in on PostgreSQL), and no more parked
+/// registrations than the cap.
+#[tokio::test]
+async fn racing_nodes_keep_one_first_tool_key_and_the_pending_cap() {
+    let Some(db) =
+        TestDatabase::postgres_or_skip("racing_nodes_keep_one_first_tool_key_and_the_pending_cap")
+            .await
+    else {
+        return;
+    };
+    let mut stores = Vec::new();
+    for _ in 0..8 {
+        stores.push(Store::connect(&db.url).await.unwrap());
+    }
+    let mut keys = tokio::task::JoinSet::new();
+    let mut registrations = tokio::task::JoinSet::new();
+    for (i, store) in stores.iter().cloned().enumerate() {
+        let other = store.clone();
+        keys.spawn(async move {
+            let key = StoredKey {
+                kid: format!("kid-{i}"),
+                private_key_pem: format!("pem-{i}"),
+                created_at: 1_000,
+                activate_at: 1_000,
+                retire_at: None,
+            };
+            store.insert_first_tool_key(&key).await.unwrap()
+        });
+        registrations.spawn(async move {
+            let parked = PendingRegistration {
+                id: format!("registration-{i}"),
+                configuration_url: "http://127.0.0.1/config".into(),
+                configuration: "{}".into(),
+                registration_token: None,
+                expires_at: 2_000,
+                completed_at: None,
+            };
+            other.insert_registration(&parked, 1_000, 2).await.unwrap()
+        });
+    }
+    let stored = keys.join_all().await;
+    assert_eq!(stored.iter().filter(|s| **s).count(), 1, "{stored:?}");
+    assert_eq!(stores[0].live_tool_keys(1_000).await.unwrap().len(), 1);
+    let parked = registrations.join_all().await;
+    assert_eq!(parked.iter().filter(|p| **p).count(), 2, "{parked:?}");
+    assert_eq!(stores[0].pending_count(1_000).await.unwrap(), 2);
 }

@@ -56,6 +56,27 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// Takes, inside `tx`, a lock that every holder of `name` waits for until the holder's
+/// transaction ends. It makes a check and the write that depends on it one step across
+/// nodes: on PostgreSQL, `INSERT ... SELECT ... WHERE <check>` alone lets concurrent
+/// transactions all pass the check (SQLite already runs one writer at a time). The lock is an
+/// upsert of an empty `server_secrets` row, which locks that row on both databases.
+async fn lock(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, '', $2) \
+         ON CONFLICT (name) DO UPDATE SET value = server_secrets.value",
+    )
+    .bind(name)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 const RETIRED_KEY_HISTORY_SECS: i64 = 7 * 24 * 3600;
 
 /// The database behind ltigate.
