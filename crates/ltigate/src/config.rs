@@ -29,6 +29,10 @@ pub struct Config {
     pub listen: SocketAddr,
     #[serde(default = "default_database_url")]
     pub database_url: String,
+    /// Most database connections this node holds; unset: 4 for SQLite (one writer at a
+    /// time anyway), 16 for PostgreSQL. Mind PostgreSQL's `max_connections` across nodes.
+    #[serde(default)]
+    pub database_max_connections: Option<std::num::NonZeroU32>,
     /// Accept `http://` platform URLs (local development only).
     #[serde(default)]
     pub allow_insecure_http: bool,
@@ -459,6 +463,7 @@ impl Default for Config {
             public_url: None,
             listen: default_listen(),
             database_url: default_database_url(),
+            database_max_connections: None,
             allow_insecure_http: false,
             api_keys: Vec::new(),
             admin_key: None,

@@ -64,7 +64,7 @@ impl Server {
         random: Random,
     ) -> Result<Self, StartError> {
         lti::install_crypto_provider();
-        let store = Store::connect(&config.database_url)
+        let store = Store::connect_with(&config.database_url, config.database_max_connections)
             .await?
             .with_platform_cache(config.launch.platform_cache_ttl, clock.clone());
         let now = clock.now();

@@ -2,7 +2,8 @@
 //! the LMS simulator, then restarted on the same SQLite file. The database must pass
 //! `PRAGMA integrity_check`, and every launch that was acknowledged (a 302 carrying an ltik
 //! reached the browser before the kill) must still read through `GET /api/idtoken`.
-//! Loopback only; bounded in launches and time.
+//! Loopback only; bounded in launches and time. SQLite only, whatever `LTITEST_DATABASE_URL`
+//! says: the WAL file and its integrity are the subject.
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 mod common;

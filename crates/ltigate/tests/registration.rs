@@ -558,10 +558,8 @@ async fn bad_configurations_and_platform_errors_are_refused_and_store_nothing() 
 /// any connection.
 #[tokio::test]
 async fn private_addresses_are_refused_before_connecting() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("r.db").display()))
-        .await
-        .unwrap();
+    let db = common::TestDatabase::fresh().await;
+    let store = Store::connect(&db.url).await.unwrap();
     let mut config = Config::default();
     loopback_lms(&mut config);
     config.registration.allow_private_networks = false;
@@ -679,10 +677,10 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
 #[tokio::test]
 async fn a_request_without_a_peer_address_is_limited_without_panicking() {
     use tower::ServiceExt;
-    let dir = tempfile::tempdir().unwrap();
+    let db = common::TestDatabase::fresh().await;
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: format!("sqlite://{}", dir.path().join("g.db").display()),
+        database_url: db.url.clone(),
         registration: ltigate::config::RegistrationConfig {
             rate_limit: RateLimitConfig {
                 per_minute: 1,

@@ -1,4 +1,5 @@
 //! The `ltigate` binary as a new user runs it: no config file, SQLite created on the spot.
+//! SQLite only, whatever `LTITEST_DATABASE_URL` says: the default database is the subject.
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
 
 use std::io::{BufRead, BufReader};

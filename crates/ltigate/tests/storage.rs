@@ -1,5 +1,6 @@
 //! The SQLite file on disk: it holds the tool's private keys, the login-state HMAC key, API key
 //! hashes, platforms and launches with their claims, so it is private from its first byte.
+//! SQLite only, whatever `LTITEST_DATABASE_URL` says: these tests are about the file.
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)] // test helpers fail loudly
 
@@ -9,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::TestGate;
+use common::{TestDatabase, TestGate};
 use ltigate::store::Store;
 
 fn mode(path: &Path) -> u32 {
@@ -56,8 +57,9 @@ fn a_fresh_server_creates_its_database_wal_and_shm_private_under_umask_022() {
 #[tokio::test]
 #[ignore = "run under umask 022 by a_fresh_server_creates_its_database_wal_and_shm_private_under_umask_022"]
 async fn fresh_server_database_files_are_owner_only() {
-    let gate = TestGate::start(|_| {}).await;
-    let db = PathBuf::from(gate.database_url.strip_prefix("sqlite://").unwrap());
+    let database = TestDatabase::sqlite();
+    let db = database.sqlite_path().unwrap();
+    let _gate = TestGate::start_on(database, ltigate::clock::Clock::System, |_| {}).await;
     let control = db.with_file_name("control");
     std::fs::write(&control, "").unwrap();
     assert_eq!(

@@ -22,7 +22,8 @@ async fn a_stored_key_that_no_longer_parses_refuses_the_login_as_misconfigured()
     })
     .await;
     let lms = Lms::register(gate, sim, json!({})).await;
-    let db = sqlx::SqlitePool::connect(&lms.gate.database_url)
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&lms.gate.database_url)
         .await
         .unwrap();
     sqlx::query(

@@ -5,6 +5,9 @@ use sqlx::FromRow;
 
 use super::{Store, StoreError};
 
+/// The lock first-key inserts take.
+const FIRST_KEY_LOCK: &str = "lock:first_tool_key";
+
 /// A tool key row. The private key is PKCS#8 PEM.
 #[derive(Clone, FromRow)]
 pub struct StoredKey {
@@ -51,6 +54,9 @@ impl Store {
     /// Stores `key` only when no key is live at its creation time, so nodes starting
     /// together keep one key. Returns whether it was stored.
     pub async fn insert_first_tool_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        // Nodes starting together would each see no key and insert one (see `lock`).
+        let mut tx = self.pool.begin().await?;
+        super::lock(&mut tx, FIRST_KEY_LOCK, key.created_at).await?;
         let inserted = sqlx::query(
             "INSERT INTO tool_keys (kid, private_key_pem, created_at, activate_at, retire_at) \
              SELECT $1, $2, $3, $4, NULL WHERE NOT EXISTS \
@@ -60,9 +66,10 @@ impl Store {
         .bind(&key.private_key_pem)
         .bind(key.created_at)
         .bind(key.activate_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+        tx.commit().await?;
         Ok(inserted > 0)
     }
 

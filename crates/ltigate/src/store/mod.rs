@@ -1,7 +1,7 @@
 //! Storage: the only module that speaks SQL.
 //!
 //! One `sqlx::AnyPool`, so the same portable queries (`$1` placeholders, `RETURNING`,
-//! `ON CONFLICT`) serve SQLite today and PostgreSQL later. Routes call typed methods here and
+//! `ON CONFLICT`) serve SQLite and PostgreSQL. Routes call typed methods here and
 //! never see SQL. Migrations are embedded and run at connect.
 
 mod keys;
@@ -13,6 +13,7 @@ mod platforms;
 mod registrations;
 mod services;
 
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -61,6 +62,27 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// Takes, inside `tx`, a lock that every holder of `name` waits for until the holder's
+/// transaction ends. It makes a check and the write that depends on it one step across
+/// nodes: on PostgreSQL, `INSERT ... SELECT ... WHERE <check>` alone lets concurrent
+/// transactions all pass the check (SQLite already runs one writer at a time). The lock is an
+/// upsert of an empty `server_secrets` row, which locks that row on both databases.
+async fn lock(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, '', $2) \
+         ON CONFLICT (name) DO UPDATE SET value = server_secrets.value",
+    )
+    .bind(name)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 const RETIRED_KEY_HISTORY_SECS: i64 = 7 * 24 * 3600;
 
 /// The database behind ltigate.
@@ -80,11 +102,55 @@ pub struct Store {
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024; PRAGMA journal_size_limit = 67108864;";
 
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of `url` by its scheme; `None` for schemes ltigate does not speak.
+    pub fn of(url: &str) -> Option<Self> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme)?;
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            _ => None,
+        }
+    }
+
+    /// Pool size when the configuration sets none: SQLite writes one at a time whatever the
+    /// pool, so a few connections serve readers; PostgreSQL runs writers in parallel.
+    pub fn default_max_connections(self) -> u32 {
+        match self {
+            Self::Sqlite => 4,
+            Self::Postgres => 16,
+        }
+    }
+}
+
 impl Store {
-    /// Connects (creating a SQLite file when missing) and runs the migrations.
+    /// Connects with the backend's default pool size (see [`Self::connect_with`]).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Connects to SQLite (creating the file, owner-only, when missing) or PostgreSQL, with
+    /// at most `max_connections` (default: per backend), and runs the migrations. On
+    /// PostgreSQL the migrator holds an advisory lock, so nodes starting together on a fresh
+    /// database apply each migration once; the others wait and then find them applied.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: Option<NonZeroU32>,
+    ) -> Result<Self, StoreError> {
         install_default_drivers();
-        let is_sqlite = url.starts_with("sqlite:");
+        let backend = Backend::of(url).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Configuration(
+                "the database URL must start with sqlite:, postgres: or postgresql:".into(),
+            ))
+        })?;
+        let is_sqlite = backend == Backend::Sqlite;
         if is_sqlite {
             // The Any driver cannot create a file; the SQLite driver can.
             let opts = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
@@ -96,8 +162,10 @@ impl Store {
             }
             sqlx::ConnectOptions::connect(&opts).await?;
         }
+        let max_connections =
+            max_connections.map_or(backend.default_max_connections(), NonZeroU32::get);
         let pool = AnyPoolOptions::new()
-            .max_connections(if is_sqlite { 4 } else { 16 })
+            .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             // A pooled connection is used at once; pinging it first doubled every round trip.
             .test_before_acquire(false)
@@ -240,5 +308,10 @@ fn make_private(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The integration tests' database helper, so unit tests pick their database the same way.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../tests/common/database.rs"]
+pub(crate) mod test_database;
 #[cfg(test)]
 pub(crate) mod tests;

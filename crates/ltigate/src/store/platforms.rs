@@ -8,7 +8,7 @@ use url::Url;
 
 use super::platform_cache::CacheKey;
 use super::platform_key::PlatformKey;
-use super::registrations::pending_count_sql;
+use super::registrations::{PENDING_LOCK, pending_count_sql};
 use super::{Store, StoreError};
 use crate::secret::random_token;
 
@@ -162,6 +162,10 @@ impl Store {
     ) -> Result<Option<Platform>, StoreError> {
         let id = random_token(12);
         let mut tx = self.pool.begin().await?;
+        if pending_cap.is_some() {
+            // Concurrent registrations on several nodes would all pass the cap (see `lock`).
+            super::lock(&mut tx, PENDING_LOCK, now).await?;
+        }
         let inserted = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO platforms (id, issuer, client_id, name, auth_endpoint, token_endpoint, \
              auth_method, auth_key, status, allow_new_deployments, product_family, version, \

@@ -72,6 +72,9 @@ pub enum Registered {
     TooManyPending,
 }
 
+/// The lock every write checked against the pending cap takes.
+pub(super) const PENDING_LOCK: &str = "lock:pending_registrations";
+
 /// SQL counting the registrations that wait for an admin at the time bound to `$now_param`:
 /// pending platforms and parked registrations not yet completed or expired.
 pub(super) fn pending_count_sql(now_param: &str) -> String {
@@ -91,6 +94,9 @@ impl Store {
         now: i64,
         pending_cap: u32,
     ) -> Result<bool, StoreError> {
+        // Concurrent registrations on several nodes would all pass the cap (see `lock`).
+        let mut tx = self.pool.begin().await?;
+        super::lock(&mut tx, PENDING_LOCK, now).await?;
         let inserted = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO registrations (id, configuration_url, configuration, registration_token, \
              created_at, expires_at, completed_at) SELECT $1, $2, $3, $4, $5, $6, NULL \
@@ -104,9 +110,10 @@ impl Store {
         .bind(now)
         .bind(r.expires_at)
         .bind(i64::from(pending_cap))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
+        tx.commit().await?;
         Ok(inserted == 1)
     }
 

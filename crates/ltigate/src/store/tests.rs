@@ -1,14 +1,15 @@
 use lti::ids::{ClientId, Issuer};
 use sqlx::AssertSqlSafe;
 
+pub(crate) use super::test_database::TestDatabase;
 use super::*;
 
-/// A store on a fresh SQLite file in a temporary directory (kept alive by the guard).
-pub(crate) async fn temp_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let store = Store::connect(&url).await.expect("store opens");
-    (store, dir)
+/// A store on a fresh database (SQLite, or PostgreSQL when `LTITEST_DATABASE_URL` is set),
+/// kept alive by the guard.
+pub(crate) async fn temp_store() -> (Store, TestDatabase) {
+    let db = TestDatabase::fresh().await;
+    let store = Store::connect(&db.url).await.expect("store opens");
+    (store, db)
 }
 
 fn url(text: &str) -> url::Url {
@@ -33,6 +34,7 @@ fn canvas(client_id: &str) -> NewPlatform {
     }
 }
 
+/// SQLite only: about the file.
 #[tokio::test]
 async fn connect_creates_the_file_and_migrates_idempotently() {
     let dir = tempfile::tempdir().unwrap();
@@ -215,8 +217,8 @@ async fn generated_api_key_hashes_are_stored() {
 
 #[tokio::test]
 async fn the_platform_cache_is_cleared_by_own_writes_and_expires_for_others() {
-    let (store, dir) = temp_store().await;
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let (store, db) = temp_store().await;
+    let url = db.url.clone();
     let clock = Clock::manual(1_000);
     let node = store.with_platform_cache(std::time::Duration::from_secs(5), clock.clone());
     let other_node = Store::connect(&url).await.unwrap();

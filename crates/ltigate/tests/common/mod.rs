@@ -1,4 +1,5 @@
-//! Test helpers: a real ltigate on a loopback port with a fresh SQLite file.
+//! Test helpers: a real ltigate on a loopback port with a fresh database (SQLite, or
+//! PostgreSQL when `LTITEST_DATABASE_URL` is set: see `database`).
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
@@ -10,6 +11,8 @@ use ltigate::secret::KeyHash;
 use ltigate::server::Server;
 use tokio::sync::oneshot;
 
+pub use database::TestDatabase;
+
 pub const ADMIN_KEY: &str = "test-admin-key";
 pub const API_KEY: &str = "test-api-key";
 
@@ -18,8 +21,9 @@ pub struct TestGate {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub database_url: String,
+    // Declared before the database: the server stops first, then the database goes.
     _stop: Option<oneshot::Sender<()>>,
-    _dir: Option<tempfile::TempDir>,
+    _db: Option<TestDatabase>,
 }
 
 impl TestGate {
@@ -30,8 +34,27 @@ impl TestGate {
 
     /// As `start`, reading time from `clock`.
     pub async fn start_at(clock: Clock, adjust: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = format!("sqlite://{}", dir.path().join("gate.db").display());
+        Self::start_on(TestDatabase::fresh().await, clock, adjust).await
+    }
+
+    /// As `start_at`, on `db` (which the gate keeps until it stops).
+    pub async fn start_on(
+        db: TestDatabase,
+        clock: Clock,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
+        let database_url = db.url.clone();
+        let mut gate = Self::serve(database_url, clock, adjust).await;
+        gate._db = Some(db);
+        gate
+    }
+
+    /// Another ltigate on the database of a running one (`database_url`): a second node.
+    pub async fn serve(
+        database_url: String,
+        clock: Clock,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("address"),
             database_url: database_url.clone(),
@@ -51,7 +74,7 @@ impl TestGate {
             client: browser_client(),
             database_url,
             _stop: Some(stop),
-            _dir: Some(dir),
+            _db: None,
         }
     }
 
@@ -63,7 +86,7 @@ impl TestGate {
             client: browser_client(),
             database_url,
             _stop: None,
-            _dir: None,
+            _db: None,
         }
     }
 
@@ -142,5 +165,6 @@ pub async fn expect_error(
     body
 }
 
+pub mod database;
 pub mod lms;
 pub mod services;

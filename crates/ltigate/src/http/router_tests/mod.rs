@@ -21,6 +21,7 @@ use crate::http::AppState;
 use crate::http::request_id::X_REQUEST_ID;
 use crate::secret::{KeyHash, Random, random_token};
 use crate::server::Server;
+use crate::store::test_database::TestDatabase;
 use crate::store::{LaunchWrite, NewPlatform, PlatformKey, PlatformStatus};
 
 /// The stored launch: the least a resource link launch carries (the API reads stored claims
@@ -49,16 +50,16 @@ pub(crate) struct Fixture {
     pub api_key: String,
     pub ltik: String,
     pub platform_id: String,
-    _dir: tempfile::TempDir,
+    _db: TestDatabase,
 }
 
 impl Fixture {
     pub async fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let db = TestDatabase::fresh().await;
         let (admin_key, api_key, ltik) = (random_token(24), random_token(24), random_token(24));
         let config = Config {
             listen: "127.0.0.1:0".parse().expect("address"),
-            database_url: format!("sqlite://{}", dir.path().join("router.db").display()),
+            database_url: db.url.clone(),
             admin_key: Some(KeyHash::of(&admin_key)),
             api_keys: vec![KeyHash::of(&api_key)],
             ..Config::default()
@@ -115,7 +116,7 @@ impl Fixture {
             api_key,
             ltik,
             platform_id: platform.id,
-            _dir: dir,
+            _db: db,
         }
     }
 
