@@ -331,7 +331,8 @@ async fn platforms_command(config: &Config, cmd: PlatformsCommand) -> Result<(),
 }
 
 async fn open_store(config: &Config) -> Result<Store, String> {
-    Store::connect(&config.database_url)
-        .await
-        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))
+    Store::connect(&config.database_url).await.map_err(|e| {
+        let shown = ltigate::store::redacted_url(&config.database_url);
+        format!("cannot open the database {shown}: {e}")
+    })
 }

@@ -6,7 +6,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::SqliteConnectOptions;
-use url::Url;
 
 use super::{Finding, Level};
 use crate::code::DisplayChain;
@@ -19,7 +18,7 @@ const DATABASE_TIMEOUT: Duration = Duration::from_secs(15);
 /// Opens the database as `serve` does, except that a missing SQLite file is left missing.
 pub(super) async fn database(url: &str) -> (Finding, Option<Store>) {
     let subject = "database";
-    let shown = redacted(url);
+    let shown = crate::store::redacted_url(url);
     if url.starts_with("sqlite:") {
         match sqlite_file(url) {
             Err(e) => {
@@ -147,16 +146,4 @@ fn can_create_in(folder: &Path) -> std::io::Result<()> {
         .create_new(true)
         .open(&probe)?;
     std::fs::remove_file(&probe)
-}
-
-/// A database URL fit to print: the password replaced.
-pub(super) fn redacted(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            // Only fails for URLs that cannot carry a password, which this one does.
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -130,6 +130,18 @@ impl Backend {
     }
 }
 
+/// A database URL fit to print (logs, errors, `ltigate check`): the password replaced.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only fails for URLs that cannot carry a password, which this one does.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 impl Store {
     /// Connects with the backend's default pool size (see [`Self::connect_with`]).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -154,9 +166,8 @@ impl Store {
         if is_sqlite {
             // The Any driver cannot create a file; the SQLite driver can.
             let opts = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
-            let in_memory = sqlx::ConnectOptions::to_url_lossy(&opts)
-                .query_pairs()
-                .any(|(k, v)| k == "mode" && v == "memory");
+            // (`to_url_lossy` panics on `sqlite::memory:`, so read the URL as given.)
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             if !in_memory {
                 make_private(opts.get_filename()).map_err(sqlx::Error::Io)?;
             }

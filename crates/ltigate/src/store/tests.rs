@@ -532,3 +532,21 @@ async fn grouped_launch_writes_store_one_launch_per_nonce() {
         .unwrap();
     assert_eq!(rows, 50);
 }
+
+/// `sqlite::memory:` (used for quick trials) opens instead of panicking in sqlx's URL
+/// rendering, and leaves no file behind.
+#[tokio::test]
+async fn an_in_memory_sqlite_database_opens() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    assert!(store.ping().await);
+    assert!(!std::path::Path::new(":memory:").exists());
+}
+
+#[test]
+fn printed_database_urls_hide_the_password() {
+    assert_eq!(
+        redacted_url("postgres://ltigate:s3cret@db.internal:5432/ltigate"),
+        "postgres://ltigate:***@db.internal:5432/ltigate"
+    );
+    assert_eq!(redacted_url("sqlite://ltigate.db"), "sqlite://ltigate.db");
+}
