@@ -56,6 +56,10 @@ struct Args {
     /// The ltigate binary to start as the server under test.
     #[arg(long, default_value = "target/release/ltigate")]
     ltigate: PathBuf,
+    /// The server's database (e.g. an empty PostgreSQL database); default: a fresh SQLite
+    /// file in a temporary folder. The database server's own CPU shows as `other CPU`.
+    #[arg(long)]
+    database_url: Option<String>,
     /// Number of launches (and of logins and idtoken reads).
     #[arg(long, default_value_t = 5_000)]
     launches: usize,
@@ -139,7 +143,13 @@ async fn run(args: Args) -> Result<u64, String> {
     let sim = Simulator::start()
         .await
         .map_err(|e| format!("simulator: {e}"))?;
-    let server = Server::start(&binary, dir.path(), APP_LAUNCH_URL).await?;
+    let server = Server::start(
+        &binary,
+        dir.path(),
+        args.database_url.as_deref(),
+        APP_LAUNCH_URL,
+    )
+    .await?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(args.concurrency * 2)

@@ -21,11 +21,19 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `ltigate serve` on a free loopback port with a SQLite database in `dir`, and
-    /// waits until `/readyz` answers.
-    pub async fn start(binary: &Path, dir: &Path, app_launch_url: &str) -> Result<Self, String> {
+    /// Starts `ltigate serve` on a free loopback port with `database_url`, or a SQLite
+    /// database in `dir`, and waits until `/readyz` answers.
+    pub async fn start(
+        binary: &Path,
+        dir: &Path,
+        database_url: Option<&str>,
+        app_launch_url: &str,
+    ) -> Result<Self, String> {
         let port = free_port()?;
         let db = dir.join("bench.db");
+        let database_url = database_url
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("sqlite://{}", db.display()));
         let log = dir.join("server.log");
         let log_file = File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
         let mut command = Command::new(binary);
@@ -39,7 +47,7 @@ impl Server {
             .arg("serve")
             // No ltigate.toml from the caller's directory.
             .current_dir(dir)
-            .env("LTIGATE_DATABASE_URL", format!("sqlite://{}", db.display()))
+            .env("LTIGATE_DATABASE_URL", database_url)
             .env("LTIGATE_LISTEN", format!("127.0.0.1:{port}"))
             .env("LTIGATE_ALLOW_INSECURE_HTTP", "true")
             // The simulator's JWKS is on loopback, which outbound fetches refuse by default.
