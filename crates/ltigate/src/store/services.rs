@@ -72,7 +72,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO service_keys (platform_id, deployment_id, context_id, generation, \
              key_hash, created_at, services) VALUES ($1, $2, $3, 0, $4, $5, $6) \
-             ON CONFLICT (platform_id, deployment_id, context_id) DO NOTHING",
+             ON CONFLICT DO NOTHING",
         )
         .bind(at.platform_id)
         .bind(at.deployment_id)
@@ -82,7 +82,9 @@ impl Store {
         .bind(services)
         .execute(&self.pool)
         .await?;
-        // Another launch may have created it meanwhile: read what won.
+        // Another launch may have created it meanwhile: read what won. No conflict target:
+        // PostgreSQL handles only the target's index, and a racing insert of the same context
+        // also collides on the key hash (derived from the context).
         self.service_key_of(at)
             .await?
             .ok_or_else(|| StoreError::Corrupt("service key vanished after insert".into()))

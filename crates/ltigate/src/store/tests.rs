@@ -485,6 +485,42 @@ async fn a_service_key_records_services_and_revocation_moves_its_generation() {
     assert_eq!(next.generation, 1);
 }
 
+/// The first launches of a context arriving together on several nodes all get its key: the
+/// losers of the insert read the winner's row (on PostgreSQL a conflict on the key hash,
+/// not only on the context, must not fail the launch).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_launches_of_a_context_share_one_service_key() {
+    let (store, db) = temp_store().await;
+    let platform = store.insert_platform(&canvas("1000"), 100).await.unwrap();
+    let mut nodes = vec![store];
+    for _ in 1..4 {
+        nodes.push(Store::connect(&db.url).await.unwrap());
+    }
+    for course in 0..40 {
+        let context_id = format!("course-{course}");
+        let mut first = tokio::task::JoinSet::new();
+        for i in 0..32 {
+            let (node, platform_id, context_id) = (
+                nodes[i % 4].clone(),
+                platform.id.clone(),
+                context_id.clone(),
+            );
+            first.spawn(async move {
+                let at = KeyContext {
+                    platform_id: &platform_id,
+                    deployment_id: "7:abc",
+                    context_id: &context_id,
+                };
+                let hash = |g: i64| format!("{context_id}-{g}");
+                node.service_key(at, hash, "{}", 100).await
+            });
+        }
+        for record in first.join_all().await {
+            assert_eq!(record.unwrap().generation, 0);
+        }
+    }
+}
+
 /// Launches written in groups: of 200 concurrent launches carrying 50 distinct nonces, exactly
 /// one per nonce is stored (replays in the same group and in later groups are refused), and
 /// each stored launch reads back under its own ltik.
