@@ -24,11 +24,9 @@ use std::time::Duration;
 use axum::Form;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY,
-};
-use axum::http::{HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::header::AUTHORIZATION;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use ltisim::{MessageType, Simulator, Storage, Tool};
 use serde_json::Value;
@@ -39,11 +37,13 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::http::pages::escape;
 use crate::platform_input::{self, AuthConfig, PlatformFields};
 use crate::secret::{KeyHash, random_token};
 use crate::server::{Server, StartError};
 use crate::store::KeyMethod;
+
+mod pages;
+use pages::{GradeSentPage, LaunchPage, Notice, Roster};
 
 /// The client id the simulator issues to ltigate in the demo.
 pub const CLIENT_ID: &str = "ltigate-demo";
@@ -325,12 +325,7 @@ fn sample_app(app: SampleApp) -> Router {
 }
 
 async fn index() -> Response {
-    page(
-        StatusCode::OK,
-        "Sample app",
-        "<h1>Sample app</h1><p>This app is opened by ltigate after a launch. Start one from \
-         the LMS simulator's course page (the URL <code>ltigate demo</code> printed).</p>",
-    )
+    Notice::Index.page()
 }
 
 async fn resource_link(
@@ -350,35 +345,31 @@ async fn deep_linking(
 /// What an app does with an ltik: server-side calls to ltigate with its API key.
 async fn show_launch(app: &SampleApp, ltik: Option<&String>, deep_linking: bool) -> Response {
     let Some(ltik) = ltik else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "No launch",
-            "<h1>No launch</h1><p>This page expects <code>?ltik=…</code> from ltigate.</p>",
-        );
+        return Notice::NoLaunch.page();
     };
     let body = match app.call(Method::GET, "/api/idtoken", ltik, None).await {
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    let mut html = launch_html(&body, deep_linking);
-    let services = &body["services"];
-    if deep_linking {
-        html += &picker_html(ltik);
-    } else if services["namesAndRoles"]["available"].as_bool() == Some(true) {
-        html += &match app.call(Method::GET, "/api/memberships", ltik, None).await {
-            Ok(roster) => roster_html(
-                &roster,
-                ltik,
-                services["assignmentAndGrades"]["available"].as_bool() == Some(true),
-            ),
-            Err(_) => "<p>The roster could not be read.</p>".to_owned(),
-        };
-    }
-    html += &format!(
-        "<h2>The JSON from <code>GET /api/idtoken</code></h2><pre>{}</pre>",
-        escape(&serde_json::to_string_pretty(&body).unwrap_or_default())
-    );
-    page(StatusCode::OK, "Launched", &html)
+    let nrps = body["services"]["namesAndRoles"]["available"].as_bool() == Some(true);
+    // `None`: no roster to show; `Some(None)`: the call failed.
+    let answer = match !deep_linking && nrps {
+        true => Some(
+            app.call(Method::GET, "/api/memberships", ltik, None)
+                .await
+                .ok(),
+        ),
+        false => None,
+    };
+    let roster = match &answer {
+        None => Roster::Hidden,
+        Some(None) => Roster::Unreadable,
+        Some(Some(roster)) => Roster::from_answer(roster),
+    };
+    pages::respond(
+        StatusCode::OK,
+        &LaunchPage::new(&body, ltik, deep_linking, &CONTENT, roster),
+    )
 }
 
 impl SampleApp {
@@ -403,16 +394,7 @@ impl SampleApp {
         }
         let (status, text) = match request.send().await {
             Ok(r) => (r.status(), r.text().await.unwrap_or_default()),
-            Err(e) => {
-                return Err(page(
-                    StatusCode::BAD_GATEWAY,
-                    "ltigate unreachable",
-                    &format!(
-                        "<h1>ltigate did not answer</h1><p>{}</p>",
-                        escape(&e.to_string())
-                    ),
-                ));
-            }
+            Err(e) => return Err(Notice::Unreachable(e.to_string()).page()),
         };
         let answer: Value = match text.as_str() {
             "" => Value::Null,
@@ -421,78 +403,13 @@ impl SampleApp {
         if status.is_success() {
             return Ok(answer);
         }
-        Err(page(
-            StatusCode::BAD_GATEWAY,
-            "Call refused",
-            &format!(
-                "<h1>ltigate refused the call</h1><p><code>{method} {path}</code> answered \
-                 {status}:</p><pre>{}</pre>",
-                escape(&serde_json::to_string_pretty(&answer).unwrap_or_default())
-            ),
-        ))
+        Err(Notice::Refused(
+            format!("{method} {path}"),
+            status.to_string(),
+            serde_json::to_string_pretty(&answer).unwrap_or_default(),
+        )
+        .page())
     }
-}
-
-/// The course roster from `GET /api/memberships` (its first page), with a grade form per
-/// member when the launch offers AGS.
-fn roster_html(roster: &Value, ltik: &str, grades: bool) -> String {
-    let text = |value: &Value| value.as_str().map_or_else(String::new, escape);
-    let rows: Vec<String> = roster["members"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|member| {
-            let roles: Vec<&str> = member["roles"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(|role| role.rsplit(['#', '/']).next().unwrap_or(role))
-                .collect();
-            let grade = if grades {
-                format!(
-                    "<td><form method=\"post\" action=\"/grade\">\
-                     <input type=\"hidden\" name=\"ltik\" value=\"{ltik}\">\
-                     <input type=\"hidden\" name=\"user_id\" value=\"{user}\">\
-                     <input name=\"score\" type=\"number\" min=\"0\" max=\"100\" value=\"85\" \
-                     aria-label=\"score out of 100\"> / 100 \
-                     <button type=\"submit\">Post grade</button></form></td>",
-                    ltik = escape(ltik),
-                    user = text(&member["userId"]),
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "<tr class=\"member\"><td>{name}</td><td>{email}</td><td>{roles}</td>\
-                 <td>{status}</td>{grade}</tr>",
-                name = text(&member["name"]),
-                email = text(&member["email"]),
-                roles = escape(&roles.join(", ")),
-                status = text(&member["status"]),
-            )
-        })
-        .collect();
-    let more = if roster["next"].is_string() {
-        "<p class=\"muted\">The LMS has more members: the answer's <code>next</code> is passed \
-         back as <code>?url=</code> for the next page.</p>"
-    } else {
-        ""
-    };
-    let grade_head = if grades { "<th>Grade</th>" } else { "" };
-    format!(
-        "<h2>Course roster</h2><p>Read with <code>GET /api/memberships</code> (Names and Role \
-         Provisioning Services).{note}</p>\
-         <table id=\"roster\"><tr><th>Name</th><th>Email</th><th>Roles</th><th>Status</th>\
-         {grade_head}</tr>{rows}</table>{more}",
-        note = if grades {
-            " A grade goes to the LMS with <code>POST /api/lineitems/default/scores</code> \
-             (Assignment and Grade Services)."
-        } else {
-            ""
-        },
-        rows = rows.concat(),
-    )
 }
 
 /// `POST /grade`: the instructor's grade for one member, sent to the launch's line item.
@@ -523,18 +440,14 @@ async fn grade(State(app): State<Arc<SampleApp>>, Form(form): Form<GradeForm>) -
     {
         return refused;
     }
-    page(
+    pages::respond(
         StatusCode::OK,
-        "Grade sent",
-        &format!(
-            "<h1 id=\"grade-sent\">Grade sent</h1><p>ltigate posted {score} / 100 for \
-             <code>{user}</code> to the LMS's line item of this link, with an access token it \
-             got for the app. See it in the <a id=\"gradebook\" href=\"{gradebook}\" \
-             target=\"_top\">LMS simulator's gradebook</a>.</p>",
-            score = form.score,
-            user = escape(&form.user_id),
-            gradebook = escape(&app.gradebook_url),
-        ),
+        &GradeSentPage {
+            title: "Grade sent",
+            score: form.score,
+            user: &form.user_id,
+            gradebook: &app.gradebook_url,
+        },
     )
 }
 
@@ -551,30 +464,6 @@ const CONTENT: [(&str, &str); 3] = [
     ("Video: The Difference Engine", "A five-minute tour."),
 ];
 
-/// The content picker of a deep linking launch: one button per item.
-fn picker_html(ltik: &str) -> String {
-    let items: Vec<String> = CONTENT
-        .iter()
-        .enumerate()
-        .map(|(index, (title, text))| {
-            format!(
-                "<li><form method=\"post\" action=\"/deep-link\">\
-                 <input type=\"hidden\" name=\"ltik\" value=\"{ltik}\">\
-                 <input type=\"hidden\" name=\"item\" value=\"{index}\">\
-                 <b>{title}</b> · {text} <button type=\"submit\">Add to the course</button>\
-                 </form></li>",
-                ltik = escape(ltik),
-            )
-        })
-        .collect();
-    format!(
-        "<h2>Pick content for the course</h2><p>The choice goes back to the LMS with \
-         <code>POST /api/deeplinking/form</code>: ltigate signs the deep linking response and \
-         returns a form that posts it.</p><ul id=\"picker\">{}</ul>",
-        items.concat()
-    )
-}
-
 /// `POST /deep-link`: the picked item, returned to the LMS.
 #[derive(Debug, serde::Deserialize)]
 struct PickForm {
@@ -584,11 +473,7 @@ struct PickForm {
 
 async fn deep_link(State(app): State<Arc<SampleApp>>, Form(form): Form<PickForm>) -> Response {
     let Some((title, text)) = CONTENT.get(form.item) else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "No such item",
-            "<h1>No such item</h1>",
-        );
+        return Notice::NoSuchItem.page();
     };
     let request = serde_json::json!({
         "contentItems": [{
@@ -613,171 +498,5 @@ async fn deep_link(State(app): State<Arc<SampleApp>>, Form(form): Form<PickForm>
         Err(refused) => return refused,
     };
     // The form ltigate built (its values escaped by ltigate) posts itself to the LMS.
-    let mut response = page(
-        StatusCode::OK,
-        "Returning to the LMS",
-        answer["form"].as_str().unwrap_or_default(),
-    );
-    response.headers_mut().insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
-        ),
-    );
-    response
-}
-
-/// The summary of a launch: who, from where, in which course, with which roles and services.
-fn launch_html(body: &Value, deep_linking: bool) -> String {
-    let field = |value: &Value| value.as_str().map_or_else(|| "—".to_owned(), escape);
-    let user = &body["user"];
-    let platform = &body["platform"];
-    let launch = &body["launch"];
-    let context = &launch["context"];
-    let name = user["name"]
-        .as_str()
-        .or_else(|| user["id"].as_str())
-        .map_or_else(|| "anonymous user".to_owned(), escape);
-    let roles: Vec<String> = user["roles"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(|role| {
-            // Role URIs end in the readable name: `...membership#Instructor`.
-            let short = role.rsplit(['#', '/']).next().unwrap_or(role);
-            format!(
-                "<li>{} <code class=\"muted\">{}</code></li>",
-                escape(short),
-                escape(role)
-            )
-        })
-        .collect();
-    let roles = if roles.is_empty() {
-        "none".to_owned()
-    } else {
-        format!("<ul>{}</ul>", roles.concat())
-    };
-    let services: Vec<String> = [
-        ("outcomes", "Basic outcomes"),
-        ("assignmentAndGrades", "Assignment and Grade Services"),
-        ("namesAndRoles", "Names and Role Provisioning"),
-        ("deepLinking", "Deep linking"),
-    ]
-    .iter()
-    .map(|(key, label)| {
-        let available = body["services"][key]["available"].as_bool() == Some(true);
-        let mark = if available {
-            "available"
-        } else {
-            "not available"
-        };
-        format!("<li>{label}: {mark}</li>")
-    })
-    .collect();
-    let note = if deep_linking {
-        "<p>This is a deep linking request: a real app would let the user choose content and \
-         answer with <code>POST /api/deeplinking/form</code>.</p>"
-    } else {
-        ""
-    };
-    format!(
-        "<h1>Hello, {name}!</h1>\
-         <p>ltigate verified an <code>{kind}</code> from <b>{platform_name}</b> and handed it \
-         to this app, which read it with one call to <code>GET /api/idtoken</code>.</p>{note}\
-         <table>\
-         <tr><th>User</th><td>{name} · {email} · id <code>{user_id}</code></td></tr>\
-         <tr><th>Roles</th><td>{roles}</td></tr>\
-         <tr><th>Platform</th><td>{platform_name} · issuer <code>{issuer}</code> · client id \
-         <code>{client_id}</code> · deployment <code>{deployment}</code></td></tr>\
-         <tr><th>Course</th><td>{context_title} ({context_label}) · id <code>{context_id}</code></td></tr>\
-         <tr><th>Resource link</th><td>{link_title}</td></tr>\
-         <tr><th>Services</th><td><ul>{services}</ul></td></tr>\
-         </table>\
-         <p class=\"muted\">An app identifies this user by the pair (platform id, user id) = \
-         (<code>{platform_id}</code>, <code>{user_id}</code>), never by the user id or email \
-         alone.</p>",
-        kind = field(&launch["type"]),
-        platform_name = field(&platform["name"]),
-        email = field(&user["email"]),
-        user_id = field(&user["id"]),
-        issuer = field(&platform["url"]),
-        client_id = field(&platform["clientId"]),
-        deployment = field(&platform["deploymentId"]),
-        platform_id = field(&platform["id"]),
-        context_title = field(&context["title"]),
-        context_label = field(&context["label"]),
-        context_id = field(&context["id"]),
-        link_title = field(&launch["resourceLink"]["title"]),
-        services = services.concat(),
-    )
-}
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>{title} · sample app</title><style>body{{font-family:system-ui,sans-serif;\
-         max-width:48rem;margin:1.5rem auto;padding:0 1rem;color:#222}}\
-         th{{text-align:left;vertical-align:top;padding-right:1rem}}td ul{{margin:0;padding-left:1.2rem}}\
-         code{{background:#eee;padding:.1rem .3rem}}.muted{{color:#666;font-size:.85rem}}\
-         pre{{background:#f6f6f6;padding:.8rem;overflow:auto;font-size:.8rem}}</style></head>\
-         <body>{body}</body></html>",
-        title = escape(title)
-    );
-    (
-        status,
-        [
-            (CONTENT_TYPE, "text/html; charset=utf-8"),
-            (CACHE_CONTROL, "no-store"),
-            (REFERRER_POLICY, "no-referrer"),
-            (
-                CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ),
-        ],
-        html,
-    )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn the_summary_escapes_what_the_lms_sent() {
-        let body = json!({
-            "user": {"id": "u<1>", "name": "<script>alert(1)</script>", "roles": [
-                "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
-            ]},
-            "platform": {"id": "p1", "name": "LMS & co"},
-            "launch": {"type": "LtiResourceLinkRequest"},
-            "services": {"namesAndRoles": {"available": true}},
-        });
-        let html = launch_html(&body, false);
-        assert!(html.contains("Hello, &lt;script&gt;alert(1)&lt;/script&gt;!"));
-        assert!(!html.contains("<script>"));
-        assert!(html.contains("LMS &amp; co"));
-        assert!(html.contains("<li>Instructor <code"));
-        assert!(html.contains("Names and Role Provisioning: available"));
-        assert!(html.contains("Basic outcomes: not available"));
-    }
-
-    #[test]
-    fn the_roster_escapes_members_and_offers_a_grade_form_only_with_ags() {
-        let roster = json!({"members": [
-            {"userId": "u\"1", "name": "<b>Bob</b>", "email": "bob@example.edu",
-             "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"], "status": "Active"},
-        ], "next": "https://lms.example/next"});
-        let html = roster_html(&roster, "lt<ik", true);
-        assert!(html.contains("&lt;b&gt;Bob&lt;/b&gt;"));
-        assert!(!html.contains("<b>Bob"));
-        assert!(html.contains("value=\"u&quot;1\""));
-        assert!(html.contains("value=\"lt&lt;ik\""));
-        assert!(html.contains("<td>Learner</td>"));
-        assert!(html.contains("Post grade"));
-        assert!(html.contains("more members"));
-        assert!(!roster_html(&roster, "ltik", false).contains("Post grade"));
-    }
+    pages::returning_page(answer["form"].as_str().unwrap_or_default())
 }

@@ -2,6 +2,7 @@
 //! content items a user picked in a deep linking launch and gets the signed response, either
 //! as `{message, target}` to post itself or as a ready self-submitting `{form}`.
 
+use askama::Template;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -12,7 +13,6 @@ use super::AppState;
 use super::api::LaunchAuth;
 use super::error::ApiError;
 use super::extract::ApiJson;
-use super::pages::escape;
 use crate::code::Code;
 use crate::services::deep_linking::{DeepLinkingFailure, SignedResponse};
 
@@ -42,7 +42,13 @@ async fn form(
     ApiJson(body): ApiJson<ResponseRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let signed = respond(&state, &auth, body).await?;
-    Ok(Json(json!({ "form": auto_post_form(&signed) })))
+    let form = AutoPostForm {
+        action: signed.return_url.as_str(),
+        jwt: &signed.jwt,
+    }
+    .render()
+    .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(json!({ "form": form })))
 }
 
 async fn respond(
@@ -57,17 +63,12 @@ async fn respond(
 }
 
 /// The form posts field `JWT` (Deep Linking 2.0 §4.2, form_post); without script, a button
-/// does. The return URL came from the platform, so it is escaped like any other value.
-fn auto_post_form(signed: &SignedResponse) -> String {
-    format!(
-        "<form id=\"ltigate_deep_linking\" action=\"{action}\" method=\"post\" \
-         enctype=\"application/x-www-form-urlencoded\">\
-         <input type=\"hidden\" name=\"JWT\" value=\"{jwt}\">\
-         <noscript><button type=\"submit\">Continue</button></noscript></form>\
-         <script>document.getElementById(\"ltigate_deep_linking\").submit();</script>",
-        action = escape(signed.return_url.as_str()),
-        jwt = escape(&signed.jwt),
-    )
+/// does. The return URL came from the platform: the template escapes it like any value.
+#[derive(Template)]
+#[template(path = "deep_linking_form.html")]
+struct AutoPostForm<'a> {
+    action: &'a str,
+    jwt: &'a str,
 }
 
 /// The app is authenticated: it is told which rule its items broke and which item.
@@ -89,15 +90,27 @@ mod tests {
 
     #[test]
     fn the_form_escapes_the_action_and_the_token() {
-        let signed = SignedResponse {
-            jwt: "a.b\"<c".into(),
-            return_url: "https://lms.test/return?a=1&b='x'".parse().unwrap(),
-        };
-        let html = auto_post_form(&signed);
-        // The URL is the parsed one (`'` percent-encoded); `&` still needs escaping.
-        assert!(html.contains("action=\"https://lms.test/return?a=1&amp;b=%27x%27\""));
-        assert!(html.contains("value=\"a.b&quot;&lt;c\""));
-        assert!(html.contains("name=\"JWT\""));
-        assert!(html.contains("<noscript><button type=\"submit\">"));
+        // A return URL is parsed (so `"`, `<`, `'` arrive percent-encoded), but the template
+        // must hold even for raw text.
+        let form = AutoPostForm {
+            action: "https://lms.test/return?a=1&b=\"><script>alert(1)</script>'",
+            jwt: "a.b\"<c'",
+        }
+        .render()
+        .unwrap();
+        assert!(
+            form.contains(
+                "action=\"https://lms.test/return?a=1&#38;b=&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;&#39;\""
+            ),
+            "{form}"
+        );
+        assert!(form.contains("value=\"a.b&#34;&#60;c&#39;\""), "{form}");
+        assert_eq!(
+            form.matches("<script>").count(),
+            1,
+            "only the submit script"
+        );
+        assert!(form.contains("name=\"JWT\""));
+        assert!(form.contains("<noscript><button type=\"submit\">"));
     }
 }

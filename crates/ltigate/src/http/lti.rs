@@ -1,5 +1,6 @@
 //! LMS-facing routes: the tool's JWKS, OIDC login initiation and the launch.
 
+use askama::Template;
 use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Form, Query, State};
@@ -13,7 +14,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
-use super::pages::{escape, failure_page, form_script_page, js_string, script_page};
+use super::pages::{JsString, Nonce, failure_page, js_string, script_page};
 use crate::launch::state::cookie_name;
 use crate::launch::{Binding, LaunchFailure, LoginRedirect, LoginRequest};
 
@@ -210,61 +211,52 @@ fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// Shared script: find the platform storage frame, talk to it with checked origins and
-/// message ids, and call `done(ok, value)` once (on an answer, a refusal or a timeout).
-const STORAGE_JS: &str = r#"
-function ltiStorage(cfg, request, done) {
-  var finished = false;
-  function finish(ok, value) { if (!finished) { finished = true; done(ok, value); } }
-  function frameNamed(name) {
-    if (!name || name === "_parent") return window.parent;
-    try { return window.parent.frames[name] || window.top.frames[name]; } catch (e) { return null; }
-  }
-  var target = frameNamed(cfg.target);
-  if (!target || target === window) { return finish(false); }
-  var capId = "cap-" + Math.random().toString(36).slice(2);
-  var reqId = "req-" + Math.random().toString(36).slice(2);
-  window.addEventListener("message", function (event) {
-    var d = event.data;
-    if (event.origin !== cfg.origin || !d || typeof d !== "object") return;
-    if (d.subject === "lti.capabilities.response" && d.message_id === capId) {
-      var cap = (d.supported_messages || []).filter(function (m) { return m.subject === request.subject; })[0];
-      if (!cap) return finish(false);
-      var storage = cap.frame ? frameNamed(cap.frame) : target;
-      if (!storage) return finish(false);
-      request.message_id = reqId;
-      storage.postMessage(request, cfg.origin);
-    } else if (d.subject === request.subject + ".response" && d.message_id === reqId) {
-      finish(!d.error, d.value);
-    }
-  });
-  target.postMessage({ subject: "lti.capabilities", message_id: capId }, cfg.origin);
-  setTimeout(function () { finish(false); }, 3000);
+/// The login page that stores the state's binding in the platform's storage, then goes to
+/// the authorization endpoint (`storage.js` is the shared postMessage client).
+#[derive(Template)]
+#[template(path = "storage_put.html")]
+struct StoragePutPage<'a> {
+    title: &'a str,
+    nonce: &'a Nonce,
+    /// The authorization URL, for the link.
+    url: &'a str,
+    url_js: JsString,
+    target: JsString,
+    origin: JsString,
+    key: JsString,
+    value: JsString,
 }
-"#;
+
+/// The relaunch page: reads the binding back from platform storage and posts the launch
+/// again with it.
+#[derive(Template)]
+#[template(path = "storage_get.html")]
+struct StorageGetPage<'a> {
+    title: &'a str,
+    nonce: &'a Nonce,
+    action: &'a str,
+    id_token: &'a str,
+    state: &'a str,
+    target: JsString,
+    origin: JsString,
+    key: JsString,
+}
 
 /// Login with `lti_storage_target`: store the state's binding in the platform's storage,
 /// then go to the authorization endpoint. The cookie is set too, as the fallback.
 fn storage_put_page(redirect: &LoginRedirect, target: &str) -> Response {
-    let origin = redirect.url.origin().ascii_serialization();
-    let script = format!(
-        "{STORAGE_JS}\nltiStorage({{target: {target}, origin: {origin}}}, \
-         {{subject: \"lti.put_data\", key: {key}, value: {value}}}, \
-         function () {{ window.location.replace({url}); }});",
-        target = js_string(target),
-        origin = js_string(&origin),
-        key = js_string(&cookie_name(&redirect.state_id)),
-        value = js_string(&redirect.binding),
-        url = js_string(redirect.url.as_str()),
-    );
-    script_page(
-        "Signing in",
-        &format!(
-            "<p>Signing in… <a href=\"{}\">Continue</a> if nothing happens.</p>",
-            escape(redirect.url.as_str())
-        ),
-        &script,
-    )
+    let nonce = Nonce::new();
+    let page = StoragePutPage {
+        title: "Signing in",
+        nonce: &nonce,
+        url: redirect.url.as_str(),
+        url_js: js_string(redirect.url.as_str()),
+        target: js_string(target),
+        origin: js_string(&redirect.url.origin().ascii_serialization()),
+        key: js_string(&cookie_name(&redirect.state_id)),
+        value: js_string(&redirect.binding),
+    };
+    script_page(&page, &nonce, &[])
 }
 
 /// Launch without the cookie, after a login that used platform storage: read the binding
@@ -280,29 +272,18 @@ async fn storage_get_page(
         Ok(origin) => origin,
         Err(failure) => return failure_page(&failure),
     };
+    let nonce = Nonce::new();
     let action = state.config.public_endpoint("/lti/launch");
-    let body = format!(
-        "<form id=\"relaunch\" method=\"post\" action=\"{action}\">\
-         <input type=\"hidden\" name=\"id_token\" value=\"{id_token}\">\
-         <input type=\"hidden\" name=\"state\" value=\"{state}\">\
-         <input type=\"hidden\" name=\"lti_storage_binding\" value=\"\"></form>\
-         <p id=\"msg\">Opening the tool…</p>",
-        action = escape(&action),
-        id_token = escape(id_token),
-        state = escape(sealed_state),
-    );
-    let script = format!(
-        "{STORAGE_JS}\nltiStorage({{target: {target}, origin: {origin}}}, \
-         {{subject: \"lti.get_data\", key: {key}}}, function (ok, value) {{\
-           var form = document.getElementById(\"relaunch\");\
-           if (ok && typeof value === \"string\") {{ form.lti_storage_binding.value = value; form.submit(); }}\
-           else {{ document.getElementById(\"msg\").textContent = \
-             \"Your browser blocked the sign-in data this tool needs inside the LMS. Open the tool in a new window from the LMS.\"; }}\
-         }});",
-        target = js_string(target),
-        origin = js_string(&origin),
-        key = js_string(&cookie_name(&login.id)),
-    );
+    let page = StorageGetPage {
+        title: "Opening the tool",
+        nonce: &nonce,
+        action: &action,
+        id_token,
+        state: sealed_state,
+        target: js_string(target),
+        origin: js_string(&origin),
+        key: js_string(&cookie_name(&login.id)),
+    };
     // The relaunch answers with a redirect to the app, which `form-action` must allow.
     let app_origins: Vec<String> = [
         &state.config.app.launch_url,
@@ -314,7 +295,7 @@ async fn storage_get_page(
     .filter(|origin| origin.is_tuple())
     .map(|origin| origin.ascii_serialization())
     .collect();
-    form_script_page("Opening the tool", &body, &script, &app_origins)
+    script_page(&page, &nonce, &app_origins)
 }
 
 #[cfg(test)]

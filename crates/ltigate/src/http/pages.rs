@@ -1,6 +1,12 @@
 //! HTML pages shown in the LMS frame: refusals, and the small scripts of the platform
 //! storage flow. Pages are frameable by the LMS (no X-Frame-Options) and never cached.
+//!
+//! Every page is an askama template (`crates/ltigate/templates/`), which HTML-escapes each
+//! value it prints; values printed inside a `<script>` are [`JsString`]s instead.
 
+use std::fmt;
+
+use askama::Template;
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -10,50 +16,85 @@ use crate::code::{Code, DisplayChain};
 use crate::launch::LaunchFailure;
 use crate::secret::random_token;
 
-/// Escapes text for HTML element content and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// A JSON string literal that is safe inside a `<script>` element: `<`, `>` and `&` are
+/// `\u` escapes, so a value cannot close the script or open a comment. Templates print it
+/// with `|safe`, because HTML escaping would change the JavaScript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsString(String);
+
+impl fmt::Display for JsString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `text` as a [`JsString`].
+pub fn js_string(text: &str) -> JsString {
+    // `Value`'s Display is its JSON text and cannot fail for a string.
+    let json = serde_json::Value::String(text.to_owned()).to_string();
+    JsString(
+        json.replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026"),
+    )
+}
+
+/// The nonce of one response: its CSP runs only the scripts that carry it.
+#[derive(Debug)]
+pub struct Nonce(String);
+
+impl Nonce {
+    pub fn new() -> Self {
+        Self(random_token(16))
+    }
+}
+
+impl Default for Nonce {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `page` rendered as a never-cached HTML response under `csp`.
+pub fn html_response(status: StatusCode, csp: String, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (
+            status,
+            [
+                (CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+                (CACHE_CONTROL, "no-store".to_string()),
+                (CONTENT_SECURITY_POLICY, csp),
+            ],
+            html,
+        )
+            .into_response(),
+        // Only a failing Display of a value gets here; the page cannot be shown half-built.
+        Err(e) => {
+            tracing::error!(error = %e, "a page could not be rendered");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(CACHE_CONTROL, "no-store")],
+                "Internal error",
+            )
+                .into_response()
         }
     }
-    out
 }
 
-/// A JSON string literal safe inside a `<script>` element.
-pub fn js_string(text: &str) -> String {
-    serde_json::to_string(text)
-        .expect("a string serialises")
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-}
-
-fn page(status: StatusCode, csp: String, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:40rem;\
-         margin:2rem auto;padding:0 1rem;color:#222}}code{{background:#eee;padding:.1rem .3rem}}\
-         .muted{{color:#666;font-size:.9rem}}</style></head><body>{body}</body></html>",
-        title = escape(title)
-    );
-    (
-        status,
-        [
-            (CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
-            (CACHE_CONTROL, "no-store".to_string()),
-            (CONTENT_SECURITY_POLICY, csp),
-        ],
-        html,
-    )
-        .into_response()
+#[derive(Template)]
+#[template(path = "refusal.html")]
+struct RefusalPage<'a> {
+    title: &'a str,
+    sentence: &'a str,
+    advice: &'a str,
+    code: &'a str,
+    request_id: &'a str,
 }
 
 /// A refused login or launch: the code's fixed sentences, the code and the request id.
@@ -78,67 +119,37 @@ pub fn refusal_page(title: &str, code: Code, check: &str, detail: &str) -> Respo
     } else {
         tracing::warn!(%code, check, detail, "{title}");
     }
-    let body = format!(
-        "<h1>{title}</h1><p>{sentence}</p><p>{advice}</p>\
-         <p class=\"muted\">Error code <code>{code}</code> · Request id: <code>{request_id}</code></p>",
-        title = escape(title),
-        sentence = escape(public.sentence),
-        advice = escape(public.advice),
-        code = escape(code.as_str()),
-        request_id = escape(&request_id),
-    );
-    page(
+    let page = RefusalPage {
+        title,
+        sentence: public.sentence,
+        advice: public.advice,
+        code: code.as_str(),
+        request_id: &request_id,
+    };
+    html_response(
         public.status,
         "default-src 'none'; style-src 'unsafe-inline'".into(),
-        title,
-        &body,
+        &page,
     )
 }
 
-/// A page that runs one inline script (and may post one form to ltigate itself).
-pub fn script_page(title: &str, body_html: &str, script: &str) -> Response {
-    form_script_page(title, body_html, script, &[])
-}
-
-/// As [`script_page`], for a form whose answer redirects elsewhere: browsers check every
-/// redirect that follows a form submission against `form-action`, so the origins the answer
-/// may redirect to (the app's) must be listed beside `'self'`.
-pub fn form_script_page(
-    title: &str,
-    body_html: &str,
-    script: &str,
-    redirect_origins: &[String],
-) -> Response {
-    let nonce = random_token(16);
-    let body = format!("{body_html}<script nonce=\"{nonce}\">{script}</script>");
+/// A page whose scripts carry `nonce` (and which may post one form to ltigate itself).
+/// Browsers check every redirect that follows a form submission against `form-action`, so
+/// the origins the answer may redirect to (the app's) are listed beside `'self'`.
+pub fn script_page(page: &impl Template, nonce: &Nonce, redirect_origins: &[String]) -> Response {
     let mut form_action = String::from("'self'");
     for origin in redirect_origins {
         form_action.push(' ');
         form_action.push_str(origin);
     }
-    page(
+    html_response(
         StatusCode::OK,
         format!(
             "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; form-action {form_action}"
         ),
-        title,
-        &body,
+        page,
     )
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping_neutralises_markup_and_script_breakouts() {
-        assert_eq!(
-            escape("<a href=\"x\">'&"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
-        );
-        assert_eq!(
-            js_string("</script><b>"),
-            "\"\\u003c/script\\u003e\\u003cb\\u003e\""
-        );
-    }
-}
+mod tests;

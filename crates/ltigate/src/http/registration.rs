@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use askama::Template;
 use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -17,7 +18,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::auth::AppKey;
 use super::error::ApiError;
-use super::pages::{escape, refusal_page, script_page};
+use super::pages::{Nonce, refusal_page, script_page};
 use crate::code::Code;
 use crate::code::DisplayChain;
 use crate::registration::{CompleteOptions, Completed, RegistrationFailure, client_address};
@@ -37,10 +38,24 @@ struct RegisterQuery {
     registration_token: Option<String>,
 }
 
-/// The script that closes the LMS's registration dialog: Brightspace opens a tab (opener),
-/// the others an iframe (parent). The message carries no data, so any origin may read it.
-const CLOSE_SCRIPT: &str =
-    "(window.opener || window.parent).postMessage({subject: 'org.imsglobal.lti.close'}, '*');";
+/// The script that closes the LMS's registration dialog (`close.js`), for the app's
+/// intermediate page: Brightspace opens a tab (opener), the others an iframe (parent). The
+/// message carries no data, so any origin may read it.
+#[derive(Template)]
+#[template(path = "close_script.html")]
+struct CloseScript;
+
+/// What the administrator sees before `close.js` closes the dialog.
+#[derive(Template)]
+#[template(path = "registered.html")]
+struct RegisteredPage<'a> {
+    title: &'a str,
+    nonce: &'a Nonce,
+    change_proposed: bool,
+    active: bool,
+    platform_name: &'a str,
+    platform_id: &'a str,
+}
 
 async fn register(
     State(state): State<AppState>,
@@ -113,28 +128,16 @@ fn failure_page(f: &RegistrationFailure) -> Response {
 /// What the administrator sees, then the dialog closes. A re-registration shows nothing of
 /// the existing platform: whoever opens the URL need not be its administrator.
 fn confirmation_page(done: &Completed) -> Response {
-    let body = if done.change_proposed {
-        "<h1>Registration complete</h1><p>This LMS was already registered with the same client \
-         id. Its settings were not changed: the new values wait for an administrator of the tool \
-         to approve them.</p><p class=\"muted\">You can close this window.</p>"
-            .to_owned()
-    } else {
-        let state = match done.status {
-            PlatformStatus::Active => {
-                "The tool is active: it can be launched as soon as it is deployed."
-            }
-            _ => {
-                "The registration is pending: an administrator of the tool must activate it before it can be launched."
-            }
-        };
-        format!(
-            "<h1>Registration complete</h1><p>{name} is registered with this tool.</p><p>{state}</p>\
-             <p class=\"muted\">Platform id <code>{id}</code>. You can close this window.</p>",
-            name = escape(&done.platform_name),
-            id = escape(&done.platform_id),
-        )
+    let nonce = Nonce::new();
+    let page = RegisteredPage {
+        title: "Registration complete",
+        nonce: &nonce,
+        change_proposed: done.change_proposed,
+        active: done.status == PlatformStatus::Active,
+        platform_name: &done.platform_name,
+        platform_id: &done.platform_id,
     };
-    script_page("Registration complete", &body, CLOSE_SCRIPT)
+    script_page(&page, &nonce, &[])
 }
 
 /// `GET /api/registrations/{id}`: what the platform offers, for the app's intermediate page.
@@ -204,9 +207,10 @@ async fn complete(
         }),
     };
     let done = state.registrar.complete(&id, &options).await?;
+    let html = CloseScript.render().map_err(|e| ApiError::internal(&e))?;
     Ok(Json(json!({
         "platformId": done.platform_id,
         "status": done.status.as_str(),
-        "html": format!("<script>{CLOSE_SCRIPT}</script>"),
+        "html": html,
     })))
 }

@@ -127,7 +127,8 @@ impl Lms {
         self.login_response_with(params).await
     }
 
-    async fn login_response_with(&self, params: Vec<(String, String)>) -> reqwest::Response {
+    /// The login with these parameters: ltigate's raw answer.
+    pub async fn login_response_with(&self, params: Vec<(String, String)>) -> reqwest::Response {
         self.gate
             .client
             .post(self.gate.url("/lti/login"))
@@ -168,7 +169,8 @@ impl Lms {
         let html = response.text().await.expect("page");
         let auth_url = between(&html, "<a href=\"", "\"")
             .unwrap_or_else(|| panic!("no link to the platform on the page: {html}"))
-            .replace("&amp;", "&");
+            // The template escapes `&` as a numeric reference.
+            .replace("&#38;", "&");
         Login { auth_url, cookie }
     }
 
