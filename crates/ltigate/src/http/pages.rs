@@ -138,9 +138,12 @@ pub fn refusal_page(title: &str, code: Code, check: &str, detail: &str) -> Respo
 /// the origins the answer may redirect to (the app's) are listed beside `'self'`.
 pub fn script_page(page: &impl Template, nonce: &Nonce, redirect_origins: &[String]) -> Response {
     let mut form_action = String::from("'self'");
-    for origin in redirect_origins {
-        form_action.push(' ');
-        form_action.push_str(origin);
+    for (i, origin) in redirect_origins.iter().enumerate() {
+        // The launch and deep linking apps often share one origin: list it once.
+        if !redirect_origins[..i].contains(origin) {
+            form_action.push(' ');
+            form_action.push_str(origin);
+        }
     }
     html_response(
         StatusCode::OK,

@@ -66,7 +66,11 @@ async fn a_script_page_has_its_nonce_in_the_policy_and_keeps_values_inside_the_s
         nonce: &nonce,
         value: js_string(HOSTILE),
     };
-    let response = script_page(&page, &nonce, &["https://app.example".into()]);
+    let response = script_page(
+        &page,
+        &nonce,
+        &["https://app.example".into(), "https://app.example".into()],
+    );
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     assert_eq!(headers[CACHE_CONTROL], "no-store");
