@@ -214,3 +214,17 @@ async fn complete(
         "html": html,
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_gets_the_bare_close_script() {
+        assert_eq!(
+            CloseScript.render().unwrap(),
+            "<script>(window.opener || window.parent).postMessage(\
+             {subject: 'org.imsglobal.lti.close'}, '*');</script>"
+        );
+    }
+}

@@ -8,6 +8,21 @@ fn render(page: &impl Template) -> String {
     page.render().unwrap()
 }
 
+/// A launch page for an `/api/idtoken` answer without services.
+fn bare_launch(
+    deep_linking: bool,
+    content: &'static [(&'static str, &'static str)],
+    roster: Roster<'_>,
+) -> String {
+    render(&LaunchPage::new(
+        &json!({}),
+        "ltik",
+        deep_linking,
+        content,
+        roster,
+    ))
+}
+
 #[test]
 fn the_summary_escapes_what_the_lms_sent() {
     let body = json!({
@@ -63,21 +78,9 @@ fn the_roster_escapes_members_and_offers_a_grade_form_only_with_ags() {
     assert!(html.contains("Post grade"));
     assert!(html.contains("more members"));
 
-    let without = render(&LaunchPage::new(
-        &json!({}),
-        "ltik",
-        false,
-        &[],
-        Roster::from_answer(&roster),
-    ));
+    let without = bare_launch(false, &[], Roster::from_answer(&roster));
     assert!(without.contains("id=\"roster\"") && !without.contains("Post grade"));
-    let unreadable = render(&LaunchPage::new(
-        &json!({}),
-        "ltik",
-        false,
-        &[],
-        Roster::Unreadable,
-    ));
+    let unreadable = bare_launch(false, &[], Roster::Unreadable);
     assert!(unreadable.contains("The roster could not be read."));
 }
 
@@ -97,13 +100,7 @@ fn the_picker_offers_each_item_with_the_escaped_ltik() {
     assert_eq!(html.matches("value=\"lt&#34;ik\"").count(), 2);
     assert!(!html.contains("id=\"roster\""));
     // Not on a resource link launch.
-    let plain = render(&LaunchPage::new(
-        &json!({}),
-        "ltik",
-        false,
-        content,
-        Roster::Hidden,
-    ));
+    let plain = bare_launch(false, content, Roster::Hidden);
     assert!(!plain.contains("id=\"picker\""));
 }
 
