@@ -202,6 +202,13 @@ impl Server {
             max_connections: config.limits.max_connections,
             shutdown_grace: config.timeouts.shutdown_grace,
         };
+        if let Some(addr) = self.metrics_addr() {
+            if addr.ip().is_loopback() {
+                tracing::info!(%addr, "serving /metrics");
+            } else {
+                tracing::warn!(%addr, "serving /metrics, unauthenticated, beyond loopback");
+            }
+        }
         let app = http::app(self.state.clone());
         let purge = tokio::spawn(purge_loop(self.store, self.state.clone()));
         let upkeep = tokio::spawn(self.state.metrics.clone().upkeep());
