@@ -261,6 +261,36 @@ async fn service_calls_count_token_requests_and_cache_hits() {
     assert_eq!(after.delta(&before, TOKENS, &[("source", "store")]), 0.0);
 }
 
+/// A second node on the same database finds the token the first one fetched.
+#[tokio::test]
+async fn a_second_node_takes_the_token_from_the_store() {
+    let _turn = counting().await;
+    let lms = lms_with_metrics().await;
+    let launch = lms.launch_with(None).await;
+    let node_b = TestGate::serve(lms.gate.database_url.clone(), Clock::System, with_metrics).await;
+    let score = |gate: &TestGate, given: u32| {
+        gate.client
+            .post(gate.url("/api/lineitems/default/scores"))
+            .header(
+                "Authorization",
+                format!("LTIK-AUTH-V2 {}:{}", common::API_KEY, launch.ltik),
+            )
+            .json(&json!({"userId": "u1", "activityProgress": "Completed",
+                          "gradingProgress": "FullyGraded", "scoreGiven": given,
+                          "scoreMaximum": 10}))
+            .send()
+    };
+    assert_eq!(score(&lms.gate, 1).await.unwrap().status(), 204);
+    let before = scrape(&lms.gate).await;
+    assert_eq!(score(&node_b, 2).await.unwrap().status(), 204);
+    let after = scrape(&node_b).await;
+    assert_eq!(lms.sim.token_requests().len(), 1);
+    assert_eq!(after.delta(&before, TOKENS, &[("source", "store")]), 1.0);
+    assert_eq!(after.delta(&before, TOKENS, &[("source", "fetched")]), 0.0);
+    let token = [("kind", "token"), ("outcome", "ok")];
+    assert_eq!(after.delta(&before, OUTBOUND, &token), 0.0);
+}
+
 #[tokio::test]
 async fn a_failing_token_endpoint_counts_as_an_error_answer() {
     let _turn = counting().await;
