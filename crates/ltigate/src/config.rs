@@ -56,6 +56,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     #[serde(default)]
     pub registration: RegistrationConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
 }
 
 /// Where the app lives: ltigate hands verified launches to these URLs.
@@ -257,6 +259,28 @@ impl Default for RegistrationConfig {
             max_pending: default_max_pending(),
             pending_platform_ttl: default_pending_platform_ttl(),
         }
+    }
+}
+
+/// Where Prometheus metrics are served. Both off by default: nothing is served to anyone
+/// until an operator chooses a place.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// A second listener serving only `GET /metrics`, without authentication: bind it to
+    /// loopback or an internal interface the scraper reaches.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+    /// Also serve `GET /metrics` on the main listener, to `Authorization: Bearer <admin_key>`
+    /// only (needs `admin_key`).
+    #[serde(default)]
+    pub behind_admin_key: bool,
+}
+
+impl MetricsConfig {
+    /// Whether metrics are served anywhere (and so worth recording).
+    pub fn enabled(&self) -> bool {
+        self.listen.is_some() || self.behind_admin_key
     }
 }
 
@@ -474,6 +498,7 @@ impl Default for Config {
             timeouts: TimeoutsConfig::default(),
             limits: LimitsConfig::default(),
             registration: RegistrationConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -530,6 +555,11 @@ impl Config {
                     "field `{field}`: must be an http(s) URL, got {url}"
                 )));
             }
+        }
+        if self.metrics.behind_admin_key && self.admin_key.is_none() {
+            return Err(ConfigError(
+                "field `metrics.behind_admin_key`: needs `admin_key`".into(),
+            ));
         }
         if self.keys.max_token_lifetime.is_zero() {
             return Err(ConfigError(

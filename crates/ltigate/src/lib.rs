@@ -23,3 +23,4 @@ pub mod secret;
 pub mod server;
 pub mod services;
 pub mod store;
+pub mod telemetry;

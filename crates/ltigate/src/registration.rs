@@ -32,6 +32,7 @@ use crate::secret::Random;
 use crate::store::{
     NewPlatform, PendingRegistration, PlatformKey, PlatformStatus, Registered, Store, StoreError,
 };
+use crate::telemetry::{self, OutboundKind, RegistrationOutcome};
 
 use lti::registration::MAX_DOCUMENT_LEN as MAX_DOCUMENT_BYTES;
 
@@ -224,14 +225,16 @@ impl Registrar {
     ) -> Result<PlatformConfiguration, RegistrationFailure> {
         let url = Url::parse(configuration_url)
             .map_err(|_| RegistrationFailure::ConfigurationUrlInvalid)?;
-        let fetched = self
-            .outbound
-            .get_json(configuration_url, token, MAX_DOCUMENT_BYTES)
-            .await
-            .map_err(|source| RegistrationFailure::Fetch {
-                exchange: Exchange::Configuration,
-                source,
-            })?;
+        let fetched = telemetry::outbound(
+            OutboundKind::Configuration,
+            self.outbound
+                .get_json(configuration_url, token, MAX_DOCUMENT_BYTES),
+        )
+        .await
+        .map_err(|source| RegistrationFailure::Fetch {
+            exchange: Exchange::Configuration,
+            source,
+        })?;
         let config = PlatformConfiguration::parse(&fetched.body)?;
         check_issuer(&config, &url, &self.hosted, self.config.allow_insecure_http)?;
         Ok(config)
@@ -252,19 +255,20 @@ impl Registrar {
         }
         let tool = self.tool_description(options);
         let request = registration_request(&tool, platform);
-        let answer = self
-            .outbound
-            .post_json(
+        let answer = telemetry::outbound(
+            OutboundKind::Registration,
+            self.outbound.post_json(
                 platform.registration_endpoint.as_str(),
                 token,
                 &request,
                 MAX_DOCUMENT_BYTES,
-            )
-            .await
-            .map_err(|source| RegistrationFailure::Fetch {
-                exchange: Exchange::Registration,
-                source,
-            })?;
+            ),
+        )
+        .await
+        .map_err(|source| RegistrationFailure::Fetch {
+            exchange: Exchange::Registration,
+            source,
+        })?;
         let response = parse_registration_response(&answer.body)?;
         self.store_platform(platform, &response, options).await
     }
@@ -306,6 +310,11 @@ impl Registrar {
         let cap = (!active).then(|| self.pending_cap());
         Ok(match self.store.store_registration(&new, now, cap).await? {
             Registered::Created(p) => {
+                telemetry::registration(if p.settings.status == PlatformStatus::Active {
+                    RegistrationOutcome::Active
+                } else {
+                    RegistrationOutcome::Pending
+                });
                 tracing::info!(platform = %p.id, status = p.settings.status.as_str(), "platform registered dynamically");
                 Completed {
                     platform_id: p.id,
@@ -315,6 +324,7 @@ impl Registrar {
                 }
             }
             Registered::ChangeProposed(p) => {
+                telemetry::registration(RegistrationOutcome::ChangeProposed);
                 tracing::warn!(platform = %p.id, "re-registration of a known platform kept for admin approval");
                 Completed {
                     platform_id: p.id,
@@ -361,6 +371,7 @@ impl Registrar {
         {
             return Err(RegistrationFailure::TooManyPending);
         }
+        telemetry::registration(RegistrationOutcome::Parked);
         Ok(pending.id)
     }
 

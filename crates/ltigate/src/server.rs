@@ -20,6 +20,7 @@ use crate::services::deep_linking::DeepLinker;
 use crate::services::keys::ServiceKeys;
 use crate::services::tokens::ServiceClient;
 use crate::store::{Store, StoreError};
+use crate::telemetry::Metrics;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,8 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    /// The separate `/metrics` listener (`metrics.listen`), when configured.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     /// The server's own upkeep (purges) and tests use it; handlers go through services.
     store: Store,
@@ -95,6 +98,14 @@ impl Server {
                     addr: config.listen,
                     source,
                 })?;
+        let metrics_listener = match config.metrics.listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Listen { addr, source })?,
+            ),
+            None => None,
+        };
         // With port 0 the OS picks the port; URLs derived from `listen` must use the real one.
         if let Ok(addr) = listener.local_addr() {
             config.listen = addr;
@@ -110,6 +121,7 @@ impl Server {
             config.launch.jwks_ttl,
             config.launch.jwks_min_refetch,
         );
+        let metrics = Metrics::new(&config.metrics, store.clone());
         let config = Arc::new(config);
         let signer = StateSigner::new(state_secret.as_bytes());
         let service_keys = ServiceKeys::new(
@@ -139,6 +151,7 @@ impl Server {
             registrar,
             platforms: Platforms::new(store.clone(), keys.clone(), clock.clone()),
             deep_linker,
+            metrics,
             keys,
             services,
             service_keys,
@@ -149,6 +162,7 @@ impl Server {
         };
         Ok(Self {
             listener,
+            metrics_listener,
             state,
             store,
             generated_api_key,
@@ -158,6 +172,11 @@ impl Server {
     /// The bound address (useful when listening on port 0).
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The bound address of the separate metrics listener, when there is one.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_listener.as_ref()?.local_addr().ok()
     }
 
     pub fn state(&self) -> &AppState {
@@ -183,10 +202,32 @@ impl Server {
             max_connections: config.limits.max_connections,
             shutdown_grace: config.timeouts.shutdown_grace,
         };
+        if let Some(addr) = self.metrics_addr() {
+            if addr.ip().is_loopback() {
+                tracing::info!(%addr, "serving /metrics");
+            } else {
+                tracing::warn!(%addr, "serving /metrics, unauthenticated, beyond loopback");
+            }
+        }
         let app = http::app(self.state.clone());
         let purge = tokio::spawn(purge_loop(self.store, self.state.clone()));
+        let upkeep = tokio::spawn(self.state.metrics.clone().upkeep());
+        // Scrapes are short and carry nothing to finish: the listener stops with the server.
+        let metrics = self.metrics_listener.map(|listener| {
+            let app = self.state.metrics.clone().listener_app();
+            tokio::spawn(connection::serve(
+                listener,
+                app,
+                bounds,
+                std::future::pending(),
+            ))
+        });
         connection::serve(self.listener, app, bounds, shutdown).await;
         purge.abort();
+        upkeep.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ mod deep_linking;
 pub mod error;
 mod extract;
 mod lti;
+mod metrics;
 mod nrps;
 mod ops;
 pub mod pages;
@@ -61,6 +62,7 @@ pub struct AppState {
     pub services: ServiceClient,
     pub service_keys: ServiceKeys,
     pub deep_linker: DeepLinker,
+    pub metrics: crate::telemetry::Metrics,
 }
 
 /// The routes, without path normalisation (see [`app`]).
@@ -74,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(deep_linking::routes())
         .merge(registration::routes())
         .merge(ops::routes())
+        .merge(metrics::routes(&state.config.metrics))
         .nest("/admin", admin::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(no_store_on_api))
@@ -88,6 +91,7 @@ pub fn router(state: AppState) -> Router {
                 .on_failure(()),
         )
         .layer(from_fn(request_id::assign))
+        .layer(from_fn(crate::telemetry::track))
         .with_state(state)
 }
 

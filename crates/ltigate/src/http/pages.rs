@@ -100,6 +100,7 @@ struct RefusalPage<'a> {
 /// A refused login or launch: the code's fixed sentences, the code and the request id.
 /// The failed check and the detail go to the log under the same request id.
 pub fn failure_page(failure: &LaunchFailure) -> Response {
+    crate::telemetry::refused(failure.code());
     refusal_page(
         "This tool could not be opened",
         failure.code(),

@@ -117,6 +117,7 @@ async fn register(
 /// The code's fixed sentences and the request id; the platform's answer, OS errors and
 /// addresses in `f.message` go to the log only (a stranger could otherwise probe with them).
 fn failure_page(f: &RegistrationFailure) -> Response {
+    crate::telemetry::registration_refused(f.code());
     refusal_page(
         "The tool could not be registered",
         f.code(),
@@ -206,7 +207,11 @@ async fn complete(
                 .collect()
         }),
     };
-    let done = state.registrar.complete(&id, &options).await?;
+    let done = state
+        .registrar
+        .complete(&id, &options)
+        .await
+        .inspect_err(|f| crate::telemetry::registration_refused(f.code()))?;
     let html = CloseScript.render().map_err(|e| ApiError::internal(&e))?;
     Ok(Json(json!({
         "platformId": done.platform_id,

@@ -20,6 +20,7 @@ use crate::clock::{Clock, UnixTime};
 use crate::code::DisplayChain;
 use crate::outbound::Outbound;
 use crate::store::{Platform, PlatformKey};
+use crate::telemetry::{self, OutboundKind};
 
 /// Largest JWKS document accepted.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -202,11 +203,12 @@ impl PlatformKeys {
     }
 
     async fn fetch(&self, url: &str, now: UnixTime) -> Result<CachedSet, LaunchFailure> {
-        let fetched = self
-            .http
-            .get_json(url, None, MAX_JWKS_BYTES)
-            .await
-            .map_err(LaunchFailure::JwksUnavailable)?;
+        let fetched = telemetry::outbound(
+            OutboundKind::Jwks,
+            self.http.get_json(url, None, MAX_JWKS_BYTES),
+        )
+        .await
+        .map_err(LaunchFailure::JwksUnavailable)?;
         let set = JwkSet::from_json(&fetched.body)?;
         // Keys the tool cannot use (encryption keys, other algorithms) are skipped, not fatal.
         let keys = set

@@ -21,6 +21,7 @@ use crate::keys::{KeyError, KeyRing};
 use crate::outbound::{self, Body, FetchError, Outbound};
 use crate::secret::Random;
 use crate::store::{Platform, Store, StoreError, StoredToken};
+use crate::telemetry::{self, OutboundKind, TokenSource};
 
 /// A token is not used in its last minute: a request sent with it must still find it valid.
 const EXPIRY_MARGIN_SECS: i64 = 60;
@@ -119,16 +120,18 @@ impl ServiceClient {
         request: outbound::Request,
     ) -> Result<outbound::Response, ServiceCallError> {
         let scope = granted_scope(platform, scopes)?;
+        let kind = OutboundKind::of_service(scopes);
         let token = self.token(platform, &scope, None).await?;
-        match self
-            .outbound
-            .send(request.clone().bearer(token.token.clone()))
-            .await
+        match telemetry::outbound(
+            kind,
+            self.outbound
+                .send(request.clone().bearer(token.token.clone())),
+        )
+        .await
         {
             Err(e) if is_token_refused(&e) => {
                 let fresh = self.token(platform, &scope, Some(&token.token)).await?;
-                self.outbound
-                    .send(request.bearer(fresh.token))
+                telemetry::outbound(kind, self.outbound.send(request.bearer(fresh.token)))
                     .await
                     .map_err(ServiceCallError::Service)
             }
@@ -146,12 +149,14 @@ impl ServiceClient {
     ) -> Result<StoredToken, ServiceCallError> {
         let key = (platform.id.clone(), scope.to_owned());
         if let Some(token) = self.cached(&key, stale) {
+            telemetry::service_token(TokenSource::Memory);
             return Ok(token);
         }
         let gate = self.lock_fetching().entry(key.clone()).or_default().clone();
         let _turn = gate.lock().await;
         // Whoever held the lock before may have fetched it.
         if let Some(token) = self.cached(&key, stale) {
+            telemetry::service_token(TokenSource::Memory);
             return Ok(token);
         }
         let valid_at = self.clock.now() + EXPIRY_MARGIN_SECS;
@@ -166,8 +171,12 @@ impl ServiceClient {
             .access_token(&platform.id, scope, valid_at)
             .await?
         {
-            Some(token) if Some(token.token.as_str()) != stale => token,
+            Some(token) if Some(token.token.as_str()) != stale => {
+                telemetry::service_token(TokenSource::Store);
+                token
+            }
             _ => {
+                telemetry::service_token(TokenSource::Fetched);
                 let token = self.request_token(platform, scope).await?;
                 self.store
                     .save_access_token(&platform.id, scope, &token)
@@ -219,9 +228,7 @@ impl ServiceClient {
             .accept("application/json")
             .body(Body::form(token_request_form(&assertion, scope)))
             .max_bytes(MAX_TOKEN_ANSWER_BYTES);
-        let answer = self
-            .outbound
-            .send(request)
+        let answer = telemetry::outbound(OutboundKind::Token, self.outbound.send(request))
             .await
             .map_err(ServiceCallError::TokenRequest)?;
         let token = AccessToken::parse(answer.body.as_deref().unwrap_or_default())
