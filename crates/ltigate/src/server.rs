@@ -11,7 +11,8 @@ use crate::config::Config;
 use crate::http::{self, ApiKeys, AppState};
 use crate::keys::{self, KeyError, KeyRing};
 use crate::launch::state::StateSigner;
-use crate::launch::{Launcher, PlatformKeys};
+use crate::http::admin_page::AdminSessions;
+use crate::launch::{Launcher, PlatformKeys, Refusals};
 use crate::outbound::{FetchError, Outbound, OutboundPolicy};
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
@@ -102,6 +103,9 @@ impl Server {
         let state_secret = store
             .server_secret("login_state_key", || random.token(32), now)
             .await?;
+        let admin_session_secret = store
+            .server_secret("admin_session_key", || random.token(32), now)
+            .await?;
         let outbound =
             Outbound::new(OutboundPolicy::from_config(&config)).map_err(StartError::HttpClient)?;
         let platform_keys = PlatformKeys::new(
@@ -118,6 +122,7 @@ impl Server {
             clock.clone(),
             config.launch.platform_cache_ttl,
         );
+        let refusals = Refusals::new(clock.clone());
         let launcher = Launcher::new(
             store.clone(),
             platform_keys,
@@ -126,7 +131,8 @@ impl Server {
             config.clone(),
             service_keys.clone(),
         )
-        .with_random(random.clone());
+        .with_random(random.clone())
+        .with_refusals(refusals.clone());
         let keys = KeyRing::new(store.clone(), clock.clone(), &config.keys);
         let services =
             ServiceClient::new(store.clone(), outbound.clone(), keys.clone(), clock.clone())
@@ -142,6 +148,8 @@ impl Server {
             keys,
             services,
             service_keys,
+            refusals,
+            admin_sessions: AdminSessions::new(admin_session_secret.as_bytes()),
             admin_key: config.admin_key.clone(),
             api_keys: ApiKeys::new(api_key_hashes),
             config,

@@ -7,6 +7,7 @@
 
 mod failure;
 mod platform_keys;
+pub mod refusals;
 pub mod state;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use url::Url;
 
 pub use failure::LaunchFailure;
 pub use platform_keys::PlatformKeys;
+pub use refusals::Refusals;
 use state::{LoginState, StateSigner};
 
 use crate::clock::Clock;
@@ -87,6 +89,7 @@ pub struct Launcher {
     random: Random,
     config: Arc<Config>,
     service_keys: ServiceKeys,
+    refusals: Refusals,
 }
 
 impl Launcher {
@@ -102,6 +105,7 @@ impl Launcher {
             store,
             keys,
             signer,
+            refusals: Refusals::new(clock.clone()),
             clock,
             random: Random::System,
             config,
@@ -113,6 +117,20 @@ impl Launcher {
     pub fn with_random(mut self, random: Random) -> Self {
         self.random = random;
         self
+    }
+
+    /// Counts the refusals of the public steps below in `refusals` (the admin page's tally).
+    pub fn with_refusals(mut self, refusals: Refusals) -> Self {
+        self.refusals = refusals;
+        self
+    }
+
+    /// Counts a refusal: every public step that can refuse passes its result through here.
+    fn counted<T>(&self, result: Result<T, LaunchFailure>) -> Result<T, LaunchFailure> {
+        if let Err(failure) = &result {
+            self.refusals.record(failure.code());
+        }
+        result
     }
 
     /// The launch an ltik was handed off with, and its platform; `None` when the ltik is
@@ -139,6 +157,10 @@ impl Launcher {
 
     /// OIDC login initiation: find the platform, seal a state, build the auth request.
     pub async fn login(&self, req: LoginRequest) -> Result<LoginRedirect, LaunchFailure> {
+        self.counted(self.try_login(req).await)
+    }
+
+    async fn try_login(&self, req: LoginRequest) -> Result<LoginRedirect, LaunchFailure> {
         let missing = LaunchFailure::LoginParamMissing;
         let iss = req.iss.as_deref().ok_or_else(|| missing("iss"))?;
         let login_hint = req
@@ -187,6 +209,10 @@ impl Launcher {
     /// The origin of the authorization endpoint of the login's platform: the platform storage
     /// frame lives there.
     pub async fn storage_origin(&self, state: &LoginState) -> Result<String, LaunchFailure> {
+        self.counted(self.try_storage_origin(state).await)
+    }
+
+    async fn try_storage_origin(&self, state: &LoginState) -> Result<String, LaunchFailure> {
         let platform = self
             .store
             .platform(&state.platform_id)
@@ -201,14 +227,24 @@ impl Launcher {
 
     /// Opens a state without checking its binding (to decide how the browser proves it).
     pub fn open_state(&self, sealed: Option<&str>) -> Result<LoginState, LaunchFailure> {
-        let sealed = sealed
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| LaunchFailure::StateMissing)?;
-        self.signer.open(sealed, self.clock.now())
+        let opened = match sealed.filter(|s| !s.is_empty()) {
+            Some(sealed) => self.signer.open(sealed, self.clock.now()),
+            None => Err(LaunchFailure::StateMissing),
+        };
+        self.counted(opened)
     }
 
     /// Validates an id_token answering `state` and stores the launch.
     pub async fn launch(
+        &self,
+        state: &LoginState,
+        binding: Binding<'_>,
+        id_token: Option<&str>,
+    ) -> Result<Handoff, LaunchFailure> {
+        self.counted(self.try_launch(state, binding, id_token).await)
+    }
+
+    async fn try_launch(
         &self,
         state: &LoginState,
         binding: Binding<'_>,
