@@ -8,10 +8,10 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::http::admin_page::AdminSessions;
 use crate::http::{self, ApiKeys, AppState};
 use crate::keys::{self, KeyError, KeyRing};
 use crate::launch::state::StateSigner;
-use crate::http::admin_page::AdminSessions;
 use crate::launch::{Launcher, PlatformKeys, Refusals};
 use crate::outbound::{FetchError, Outbound, OutboundPolicy};
 use crate::platforms::Platforms;

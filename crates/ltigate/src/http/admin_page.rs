@@ -169,7 +169,9 @@ fn session_cookie(state: &AppState, value: &str, max_age: i64) -> String {
     } else {
         ""
     };
-    format!("{SESSION_COOKIE}={value}; Path=/admin; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/admin; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+    )
 }
 
 fn see_other(location: &str) -> Response {
@@ -222,7 +224,10 @@ async fn sign_in(
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Result<Response, Refusal> {
     check_origin(&headers, &state)?;
-    let presented = form.ok().and_then(|Form(f)| f.admin_key).unwrap_or_default();
+    let presented = form
+        .ok()
+        .and_then(|Form(f)| f.admin_key)
+        .unwrap_or_default();
     if !admin_key.matches(&presented) {
         tracing::warn!(code = %Code::InvalidAdminKey, "admin page sign-in refused");
         let page = SignInPage {
@@ -407,7 +412,10 @@ struct RefusalRow {
 /// `unix` as `2026-12-01 14:00:00 UTC`.
 fn time(unix: i64) -> String {
     let stamp = lti::ags::rfc3339_millis(u64::try_from(unix).unwrap_or(0) * 1000);
-    format!("{} UTC", stamp.replacen('T', " ", 1).trim_end_matches(".000Z"))
+    format!(
+        "{} UTC",
+        stamp.replacen('T', " ", 1).trim_end_matches(".000Z")
+    )
 }
 
 impl PlatformRow {

@@ -74,8 +74,10 @@ impl AdminSessions {
     }
 
     fn mac(&self, body: &str, admin_key: &KeyHash) -> String {
-        self.signer
-            .derive("admin_session", &format!("{body}\0{}", admin_key.to_stored()))
+        self.signer.derive(
+            "admin_session",
+            &format!("{body}\0{}", admin_key.to_stored()),
+        )
     }
 }
 
@@ -97,7 +99,11 @@ mod tests {
         let value = sessions().issue(&key, 1_000);
         let session = sessions().open(&value, &key, 1_000).unwrap();
         assert_eq!(session.expires_at, 1_000 + LIFETIME_SECS);
-        assert!(sessions().open(&value, &key, 1_000 + LIFETIME_SECS).is_none());
+        assert!(
+            sessions()
+                .open(&value, &key, 1_000 + LIFETIME_SECS)
+                .is_none()
+        );
     }
 
     #[test]
@@ -123,8 +129,12 @@ mod tests {
     #[test]
     fn csrf_tokens_are_per_session() {
         let key = KeyHash::of("admin");
-        let a = sessions().open(&sessions().issue(&key, 0), &key, 0).unwrap();
-        let b = sessions().open(&sessions().issue(&key, 0), &key, 0).unwrap();
+        let a = sessions()
+            .open(&sessions().issue(&key, 0), &key, 0)
+            .unwrap();
+        let b = sessions()
+            .open(&sessions().issue(&key, 0), &key, 0)
+            .unwrap();
         let token = sessions().csrf(&a);
         assert!(sessions().check_csrf(&a, &token));
         assert!(!sessions().check_csrf(&b, &token));
