@@ -16,7 +16,7 @@ use crate::launch::{Launcher, PlatformKeys, Refusals};
 use crate::outbound::{FetchError, Outbound, OutboundPolicy};
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
-use crate::secret::{KeyHash, Random};
+use crate::secret::{KeyHash, Random, random_token};
 use crate::services::deep_linking::DeepLinker;
 use crate::services::keys::ServiceKeys;
 use crate::services::tokens::ServiceClient;
@@ -103,8 +103,9 @@ impl Server {
         let state_secret = store
             .server_secret("login_state_key", || random.token(32), now)
             .await?;
+        // From the system, not `random`: tests that pin `random` expect its tokens in order.
         let admin_session_secret = store
-            .server_secret("admin_session_key", || random.token(32), now)
+            .server_secret("admin_session_key", || random_token(32), now)
             .await?;
         let outbound =
             Outbound::new(OutboundPolicy::from_config(&config)).map_err(StartError::HttpClient)?;
