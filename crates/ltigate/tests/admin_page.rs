@@ -477,6 +477,15 @@ async fn posts_without_the_right_csrf_token_or_from_another_origin_change_nothin
         .await
         .unwrap();
     assert_eq!(refused(cross_site, 403).await, "ORIGIN_NOT_ALLOWED");
+    // A sandboxed frame or a no-referrer page elsewhere posts with an opaque origin.
+    let opaque = browser
+        .request(Method::POST, &deactivate)
+        .header(ORIGIN, "null")
+        .form(&[("csrf", own_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused(opaque, 403).await, "ORIGIN_NOT_ALLOWED");
     let cross_site_sign_in = gate
         .client
         .post(gate.url("/admin/"))
