@@ -49,6 +49,14 @@ impl<'a> Browser<'a> {
         browser
     }
 
+    /// Another browser (or node) holding the same cookie.
+    fn with_cookie(gate: &'a TestGate, cookie: &Option<String>) -> Self {
+        Self {
+            gate,
+            cookie: cookie.clone(),
+        }
+    }
+
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let request = self.gate.client.request(method, self.gate.url(path));
         match &self.cookie {
@@ -153,12 +161,17 @@ async fn status(gate: &TestGate, id: &str) -> String {
     body["status"].as_str().unwrap().to_owned()
 }
 
-/// The simulator registers itself through `/lti/register`; the new platform's id.
-async fn register(gate: &TestGate, sim: &Simulator) -> String {
-    let before = platform_ids(gate).await;
+/// The LMS opens ltigate's registration URL (Dynamic Registration); the page it gets.
+async fn open_register(gate: &TestGate, sim: &Simulator) -> String {
     let url = sim.registration_initiation_url(&gate.url("/lti/register"), true);
     let response = gate.client.get(url).send().await.unwrap();
-    let page = response.text().await.unwrap();
+    response.text().await.unwrap()
+}
+
+/// The simulator registers itself; the new platform's id.
+async fn register(gate: &TestGate, sim: &Simulator) -> String {
+    let before = platform_ids(gate).await;
+    let page = open_register(gate, sim).await;
     assert!(page.contains("Registration complete"), "{page}");
     let mut new: Vec<String> = platform_ids(gate)
         .await
@@ -392,16 +405,7 @@ async fn pending_changes_are_applied_or_dropped() {
             Some(&json!({"clientId": next.to_string(), "accesstokenEndpoint": "https://old.example.edu/token"})),
         )
         .await;
-        let url = sim.registration_initiation_url(&gate.url("/lti/register"), true);
-        let page = gate
-            .client
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = open_register(&gate, &sim).await;
         assert!(page.contains("already registered"), "{page}");
 
         let overview = browser.overview().await;
@@ -560,17 +564,11 @@ async fn a_changed_admin_key_ends_sessions_of_the_old_one() {
         c.admin_key = Some(ltigate::secret::KeyHash::of("rotated-admin-key"));
     })
     .await;
-    let elsewhere = Browser {
-        gate: &other,
-        cookie: browser.cookie.clone(),
-    };
+    let elsewhere = Browser::with_cookie(&other, &browser.cookie);
     assert!(elsewhere.overview().await.contains("name=\"admin_key\""));
     // A node with the same key accepts it: the session is valid on every node.
     let same = TestGate::serve(gate.database_url.clone(), Clock::System, |_| {}).await;
-    let on_same = Browser {
-        gate: &same,
-        cookie: browser.cookie.clone(),
-    };
+    let on_same = Browser::with_cookie(&same, &browser.cookie);
     assert!(on_same.overview().await.contains("name=\"csrf\""));
 }
 

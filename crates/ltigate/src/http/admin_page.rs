@@ -13,8 +13,8 @@ use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN,
-    REFERRER_POLICY, SET_COOKIE, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, ORIGIN, REFERRER_POLICY,
+    SET_COOKIE, X_FRAME_OPTIONS,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -27,7 +27,7 @@ use serde::Deserialize;
 pub use session::AdminSessions;
 use session::{COOKIE as SESSION_COOKIE, LIFETIME_SECS, Session};
 
-use super::{AppState, codes};
+use super::{AppState, codes, cookie};
 use crate::code::Code;
 use crate::platforms::PlatformRecord;
 use crate::secret::KeyHash;
@@ -101,7 +101,7 @@ impl FromRequestParts<AppState> for AdminOn {
 
 /// The admin's session, when the request carries a valid one.
 fn session_of(headers: &HeaderMap, state: &AppState, admin_key: &KeyHash) -> Option<Session> {
-    let value = cookie(headers, SESSION_COOKIE)?;
+    let value = cookie::read(headers, SESSION_COOKIE)?;
     state
         .admin_sessions
         .open(&value, admin_key, state.clock.now())
@@ -149,18 +149,6 @@ fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), Refusal> {
     } else {
         Err(Refusal::Code(Code::OriginNotAllowed))
     }
-}
-
-/// The value of cookie `name` among the request's `Cookie` headers.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// The session cookie carrying `value` for `max_age` seconds (0 clears it).

@@ -9,6 +9,7 @@ mod ags;
 mod api;
 mod auth;
 pub mod codes;
+mod cookie;
 mod deep_linking;
 pub mod error;
 mod extract;
