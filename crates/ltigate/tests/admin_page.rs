@@ -197,6 +197,9 @@ async fn a_wrong_key_gets_the_form_again_and_the_right_one_a_strict_cookie() {
     let gate = TestGate::start(|_| {}).await;
     let mut browser = Browser::new(&gate);
 
+    let bare = browser.get("/admin").await;
+    assert_eq!(bare.status(), 303);
+    assert_eq!(bare.headers()[LOCATION], "/admin/");
     let first = browser.get("/admin/").await;
     assert_eq!(first.status(), 200);
     let form = first.text().await.unwrap();
@@ -594,6 +597,7 @@ async fn sign_out_clears_the_session() {
         .await
         .unwrap();
     assert!(page.contains("name=\"admin_key\""), "signed out: {page}");
+    assert!(page.contains("You are signed out."), "{page}");
     let post = browser
         .post("/admin/ui/keys/rotate", &[("csrf", &token)])
         .await;

@@ -189,6 +189,8 @@ async fn stylesheet(_: AdminOn) -> Response {
 #[template(path = "admin/sign_in.html")]
 struct SignInPage {
     error: Option<&'static str>,
+    /// "You are signed out." after signing out.
+    signed_out: bool,
 }
 
 #[derive(Template)]
@@ -221,6 +223,7 @@ async fn sign_in(
         tracing::warn!(code = %Code::InvalidAdminKey, "admin page sign-in refused");
         let page = SignInPage {
             error: Some(codes::public(Code::InvalidAdminKey).sentence),
+            signed_out: false,
         };
         return Ok((StatusCode::UNAUTHORIZED, html(&page)).into_response());
     }
@@ -430,7 +433,11 @@ async fn overview(
     Query(query): Query<OverviewQuery>,
 ) -> Response {
     let Some(session) = session_of(&headers, &state, &admin_key) else {
-        return html(&SignInPage { error: None });
+        let signed_out = query.flash.as_deref().and_then(Flash::parse) == Some(Flash::SignedOut);
+        return html(&SignInPage {
+            error: None,
+            signed_out,
+        });
     };
     match overview_page(&state, &session, query.notice()).await {
         Ok(page) => html(&page),
