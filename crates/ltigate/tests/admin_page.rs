@@ -365,6 +365,21 @@ async fn pending_registrations_are_approved_or_rejected_and_refusals_are_counted
     assert!(notice.contains("approved"), "{notice}");
     assert_eq!(status(gate, &approved).await, "active");
     lms.do_launch(MessageType::ResourceLink).await.ltik();
+    // Refusals at the launch step are counted too.
+    let forged = gate
+        .client
+        .post(gate.url("/lti/launch"))
+        .form(&[("state", "forged"), ("id_token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let page = browser.overview().await;
+    let refusals = between(&page, "<section id=\"refusals\">", "</section>").unwrap();
+    assert!(
+        refusals.contains("<code>STATE_INVALID</code></td><td class=\"count\">1</td>"),
+        "{refusals}"
+    );
 
     let notice = browser
         .click(&format!("/admin/ui/platforms/{rejected}/reject"))
