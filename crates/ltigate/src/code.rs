@@ -154,6 +154,11 @@ codes! {
     // Deep linking (`services::deep_linking::DeepLinkingFailure::code`).
     NotDeepLinkingLaunch => "NOT_DEEP_LINKING_LAUNCH",
     DeepLinkingItemRefused => "DEEP_LINKING_ITEM_REFUSED",
+    // The admin web page.
+    AdminSignInRequired => "ADMIN_SIGN_IN_REQUIRED",
+    CsrfTokenInvalid => "CSRF_TOKEN_INVALID",
+    OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
+    KeyRotationInProgress => "KEY_ROTATION_IN_PROGRESS",
     // Any route.
     RequestTimeout => "REQUEST_TIMEOUT",
     InternalError => "INTERNAL_ERROR",

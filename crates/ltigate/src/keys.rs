@@ -242,6 +242,46 @@ impl KeyRing {
     }
 }
 
+/// A tool key as administrators see it: its times and state, never its private half.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub state: KeyState,
+    pub created_at: UnixTime,
+    pub activate_at: UnixTime,
+    pub retire_at: Option<UnixTime>,
+}
+
+/// What the admin page does with the keys, through the same functions as the CLI.
+impl KeyRing {
+    /// Every stored key, oldest first, with its state now.
+    pub async fn infos(&self) -> Result<Vec<KeyInfo>, KeyError> {
+        let all = self.store.all_tool_keys().await?;
+        let states = key_states(&all, self.clock.now());
+        Ok(all
+            .into_iter()
+            .zip(states)
+            .map(|(k, state)| KeyInfo {
+                kid: k.kid,
+                state,
+                created_at: k.created_at,
+                activate_at: k.activate_at,
+                retire_at: k.retire_at,
+            })
+            .collect())
+    }
+
+    /// Starts a rotation now ([`rotate`], as `ltigate keys rotate` does); the new key's kid.
+    pub async fn rotate(
+        &self,
+        delay: Duration,
+        max_token_lifetime: Duration,
+    ) -> Result<String, KeyError> {
+        let next = rotate(&self.store, self.clock.now(), delay, max_token_lifetime).await?;
+        Ok(next.kid)
+    }
+}
+
 /// The SPKI PEM public key of a PKCS#8 PEM private key.
 fn public_pem(private_pem: &str) -> Option<String> {
     let der = pem::parse(private_pem).ok()?;

@@ -8,14 +8,15 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::http::admin_page::AdminSessions;
 use crate::http::{self, ApiKeys, AppState};
 use crate::keys::{self, KeyError, KeyRing};
 use crate::launch::state::StateSigner;
-use crate::launch::{Launcher, PlatformKeys};
+use crate::launch::{Launcher, PlatformKeys, Refusals};
 use crate::outbound::{FetchError, Outbound, OutboundPolicy};
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
-use crate::secret::{KeyHash, Random};
+use crate::secret::{KeyHash, Random, random_token};
 use crate::services::deep_linking::DeepLinker;
 use crate::services::keys::ServiceKeys;
 use crate::services::tokens::ServiceClient;
@@ -113,6 +114,10 @@ impl Server {
         let state_secret = store
             .server_secret("login_state_key", || random.token(32), now)
             .await?;
+        // From the system, not `random`: tests that pin `random` expect its tokens in order.
+        let admin_session_secret = store
+            .server_secret("admin_session_key", || random_token(32), now)
+            .await?;
         let outbound =
             Outbound::new(OutboundPolicy::from_config(&config)).map_err(StartError::HttpClient)?;
         let platform_keys = PlatformKeys::new(
@@ -130,6 +135,7 @@ impl Server {
             clock.clone(),
             config.launch.platform_cache_ttl,
         );
+        let refusals = Refusals::new(clock.clone());
         let launcher = Launcher::new(
             store.clone(),
             platform_keys,
@@ -155,6 +161,8 @@ impl Server {
             keys,
             services,
             service_keys,
+            refusals,
+            admin_sessions: AdminSessions::new(admin_session_secret.as_bytes()),
             admin_key: config.admin_key.clone(),
             api_keys: ApiKeys::new(api_key_hashes),
             config,

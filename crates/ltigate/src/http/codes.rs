@@ -383,6 +383,27 @@ pub fn public(code: Code) -> Public {
             "A content item breaks a rule of the deep linking request.",
             FIX_REQUEST,
         ),
+        // The admin web page.
+        C::AdminSignInRequired => (
+            S::UNAUTHORIZED,
+            "Sign in with the admin key first, or again: the session ended.",
+            "Open the admin page and sign in.",
+        ),
+        C::CsrfTokenInvalid => (
+            S::FORBIDDEN,
+            "The form did not carry this session's token, so nothing was changed.",
+            "Reload the admin page and use its buttons.",
+        ),
+        C::OriginNotAllowed => (
+            S::FORBIDDEN,
+            "The form was sent from another site, so nothing was changed.",
+            "Use the admin page at the tool's own address.",
+        ),
+        C::KeyRotationInProgress => (
+            S::CONFLICT,
+            "A tool key rotation is already in progress: the next key is published but not yet signing.",
+            "Wait until the next key signs, then rotate again.",
+        ),
         C::RequestTimeout => (
             S::REQUEST_TIMEOUT,
             "The request took too long to arrive or to answer.",

@@ -50,7 +50,7 @@ async fn login_get(
 ) -> Response {
     match query {
         Ok(Query(req)) => login(&state, req).await,
-        Err(_) => failure_page(&malformed_login()),
+        Err(_) => failure_page(&state.refusals, &malformed_login()),
     }
 }
 
@@ -60,7 +60,7 @@ async fn login_post(
 ) -> Response {
     match form {
         Ok(Form(req)) => login(&state, req).await,
-        Err(_) => failure_page(&malformed_login()),
+        Err(_) => failure_page(&state.refusals, &malformed_login()),
     }
 }
 
@@ -71,7 +71,7 @@ fn malformed_login() -> LaunchFailure {
 async fn login(state: &AppState, req: LoginRequest) -> Response {
     let redirect = match state.launcher.login(req).await {
         Ok(r) => r,
-        Err(failure) => return failure_page(&failure),
+        Err(failure) => return failure_page(&state.refusals, &failure),
     };
     let cookie = state_cookie(
         state,
@@ -108,22 +108,22 @@ async fn launch(
     let form = match form {
         Ok(Form(form)) => form,
         Err(FormRejection::BytesRejection(_)) => {
-            return failure_page(&LaunchFailure::LaunchTooLarge);
+            return failure_page(&state.refusals, &LaunchFailure::LaunchTooLarge);
         }
         Err(_) => {
-            return failure_page(&LaunchFailure::LaunchUnreadable);
+            return failure_page(&state.refusals, &LaunchFailure::LaunchUnreadable);
         }
     };
     if let Some(error) = &form.error {
         let description = form.error_description.as_deref().unwrap_or("");
-        return failure_page(&LaunchFailure::PlatformError {
+        return failure_page(&state.refusals, &LaunchFailure::PlatformError {
             error: error.clone(),
             description: description.to_owned(),
         });
     }
     let login = match state.launcher.open_state(form.state.as_deref()) {
         Ok(login) => login,
-        Err(failure) => return failure_page(&failure),
+        Err(failure) => return failure_page(&state.refusals, &failure),
     };
     let cookie = read_cookie(&headers, &cookie_name(&login.id));
     let binding = match (cookie.as_deref(), form.lti_storage_binding.as_deref()) {
@@ -161,7 +161,7 @@ async fn launch(
             }
             response
         }
-        Err(failure) => failure_page(&failure),
+        Err(failure) => failure_page(&state.refusals, &failure),
     }
 }
 
@@ -270,7 +270,7 @@ async fn storage_get_page(
 ) -> Response {
     let origin = match state.launcher.storage_origin(login).await {
         Ok(origin) => origin,
-        Err(failure) => return failure_page(&failure),
+        Err(failure) => return failure_page(&state.refusals, &failure),
     };
     let nonce = Nonce::new();
     let action = state.config.public_endpoint("/lti/launch");

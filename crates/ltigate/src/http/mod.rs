@@ -4,10 +4,12 @@
 //! store or the protocol core and shapes the answer.
 
 pub mod admin;
+pub mod admin_page;
 mod ags;
 mod api;
 mod auth;
 pub mod codes;
+mod cookie;
 mod deep_linking;
 pub mod error;
 mod extract;
@@ -38,7 +40,7 @@ use tower_http::trace::TraceLayer;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::keys::KeyRing;
-use crate::launch::Launcher;
+use crate::launch::{Launcher, Refusals};
 use crate::platforms::Platforms;
 use crate::registration::Registrar;
 use crate::secret::KeyHash;
@@ -63,6 +65,9 @@ pub struct AppState {
     pub service_keys: ServiceKeys,
     pub deep_linker: DeepLinker,
     pub metrics: crate::telemetry::Metrics,
+    /// This node's tally of refused logins and launches (shown on the admin page).
+    pub refusals: Refusals,
+    pub admin_sessions: admin_page::AdminSessions,
 }
 
 /// The routes, without path normalisation (see [`app`]).
@@ -78,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(metrics::routes(&state.config.metrics))
         .nest("/admin", admin::routes())
+        .merge(admin_page::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(no_store_on_api))
         .layer(SetResponseHeaderLayer::if_not_present(

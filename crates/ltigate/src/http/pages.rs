@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{codes, request_id};
 use crate::code::{Code, DisplayChain};
-use crate::launch::LaunchFailure;
+use crate::launch::{LaunchFailure, Refusals};
 use crate::secret::random_token;
 
 /// A JSON string literal that is safe inside a `<script>` element: `<`, `>` and `&` are
@@ -98,9 +98,11 @@ struct RefusalPage<'a> {
 }
 
 /// A refused login or launch: the code's fixed sentences, the code and the request id.
-/// The failed check and the detail go to the log under the same request id.
-pub fn failure_page(failure: &LaunchFailure) -> Response {
+/// The failed check and the detail go to the log under the same request id; the code is
+/// counted in the metrics and in this node's tally (the admin page).
+pub fn failure_page(refusals: &Refusals, failure: &LaunchFailure) -> Response {
     crate::telemetry::refused(failure.code());
+    refusals.record(failure.code());
     refusal_page(
         "This tool could not be opened",
         failure.code(),

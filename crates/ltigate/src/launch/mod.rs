@@ -7,6 +7,7 @@
 
 mod failure;
 mod platform_keys;
+pub mod refusals;
 pub mod state;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use url::Url;
 
 pub use failure::LaunchFailure;
 pub use platform_keys::PlatformKeys;
+pub use refusals::Refusals;
 use state::{LoginState, StateSigner};
 
 use crate::clock::Clock;

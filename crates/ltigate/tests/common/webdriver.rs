@@ -255,6 +255,13 @@ impl Session {
             .await;
     }
 
+    /// Types `text` into an input element.
+    pub async fn type_text(&self, element: &Element, text: &str) {
+        let path = format!("/element/{}/value", element.0);
+        self.command(reqwest::Method::POST, &path, Some(json!({"text": text})))
+            .await;
+    }
+
     /// Runs the next commands inside this frame element.
     pub async fn enter_frame(&self, frame: &Element) {
         let body = json!({"id": {ELEMENT: frame.0}});
