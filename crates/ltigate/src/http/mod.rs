@@ -13,6 +13,7 @@ pub mod error;
 mod extract;
 mod lti;
 mod nrps;
+pub mod openapi;
 mod ops;
 pub mod pages;
 mod registration;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(deep_linking::routes())
         .merge(registration::routes())
         .merge(ops::routes())
+        .merge(openapi::routes())
         .nest("/admin", admin::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(from_fn(no_store_on_api))
