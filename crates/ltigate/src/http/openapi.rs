@@ -84,6 +84,7 @@ fn build() -> OpenApi {
         ))
         .build();
     OpenApiRouter::<AppState>::with_openapi(base)
+        .merge(super::api::documented())
         .merge(documented())
         .into_openapi()
 }
