@@ -85,6 +85,7 @@ fn build() -> OpenApi {
         .build();
     OpenApiRouter::<AppState>::with_openapi(base)
         .merge(super::api::documented())
+        .merge(super::ags::documented())
         .merge(documented())
         .into_openapi()
 }
