@@ -86,6 +86,7 @@ fn build() -> OpenApi {
     OpenApiRouter::<AppState>::with_openapi(base)
         .merge(super::api::documented())
         .merge(super::ags::documented())
+        .merge(super::nrps::documented())
         .merge(documented())
         .into_openapi()
 }
