@@ -87,6 +87,7 @@ fn build() -> OpenApi {
         .merge(super::api::documented())
         .merge(super::ags::documented())
         .merge(super::nrps::documented())
+        .merge(super::deep_linking::documented())
         .merge(documented())
         .into_openapi()
 }
