@@ -88,6 +88,7 @@ fn build() -> OpenApi {
         .merge(super::ags::documented())
         .merge(super::nrps::documented())
         .merge(super::deep_linking::documented())
+        .merge(super::registration::documented())
         .merge(documented())
         .into_openapi()
 }
