@@ -90,6 +90,7 @@ fn build() -> OpenApi {
         .merge(super::deep_linking::documented())
         .merge(super::registration::documented())
         .merge(documented())
+        .nest("/admin", super::admin::documented())
         .into_openapi()
 }
 

@@ -171,3 +171,10 @@ pub struct RegistrationCompleted {
     /// A script that closes the LMS's registration dialog.
     html: String,
 }
+
+/// `GET /admin/platforms`.
+#[derive(Debug, ToSchema)]
+pub struct PlatformList {
+    #[schema(value_type = Vec<crate::http::admin::PlatformView>)]
+    platforms: Vec<Value>,
+}
