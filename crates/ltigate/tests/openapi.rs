@@ -8,10 +8,10 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::lms::Lms;
+use common::lms::{Lms, loopback_lms};
 use common::services::encode;
 use common::{ADMIN_KEY, API_KEY, TestGate, expect_error};
-use ltisim::MessageType;
+use ltisim::{MessageType, Profile, Simulator};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -543,6 +543,51 @@ async fn real_answers_have_the_documented_shapes() {
         .unwrap();
     let error = expect_error(missing, 404, "PLATFORM_NOT_FOUND").await;
     assert_documented(&doc, "get", "/admin/platforms/{id}", 404, &error);
+}
+
+#[tokio::test]
+async fn registration_answers_have_the_documented_shapes() {
+    let sim = Simulator::start_with(Profile::Moodle).await.unwrap();
+    let gate = TestGate::start(|c| {
+        loopback_lms(c);
+        c.registration.intermediate_url = Some("http://app.test/setup".parse().unwrap());
+    })
+    .await;
+    let doc = served(&gate).await;
+    let start = sim.registration_initiation_url(&gate.url("/lti/register"), true);
+    let parked = gate.client.get(start).send().await.unwrap();
+    assert_eq!(parked.status(), 302);
+    let location = parked.headers()["location"].to_str().unwrap();
+    let id = location.split_once("registrationId=").unwrap().1.to_owned();
+    let api = |method: Method, path: &str| {
+        gate.client
+            .request(method, gate.url(path))
+            .bearer_auth(API_KEY)
+    };
+
+    let path = format!("/api/registrations/{id}");
+    let offer: Value = api(Method::GET, &path)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_documented(&doc, "get", "/api/registrations/{id}", 200, &offer);
+    let complete = format!("{path}/complete");
+    let done = api(Method::POST, &complete).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    let done: Value = done.json().await.unwrap();
+    assert_documented(&doc, "post", "/api/registrations/{id}/complete", 200, &done);
+    let again = api(Method::POST, &complete).send().await.unwrap();
+    let error = expect_error(again, 410, "REGISTRATION_GONE").await;
+    assert_documented(
+        &doc,
+        "post",
+        "/api/registrations/{id}/complete",
+        410,
+        &error,
+    );
 }
 
 #[test]
