@@ -9,7 +9,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::lms::{Lms, loopback_lms};
-use common::services::encode;
+use common::services::{Launched, encode};
 use common::{ADMIN_KEY, API_KEY, TestGate, expect_error};
 use ltisim::{MessageType, Profile, Simulator};
 use reqwest::Method;
@@ -33,6 +33,14 @@ async fn served(gate: &TestGate) -> Value {
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     response.json().await.unwrap()
+}
+
+/// A simulator platform with one resource link launch, and the document its gate serves.
+async fn launched() -> (Lms, Launched, Value) {
+    let lms = Lms::start().await;
+    let launched = lms.launch_with(None).await;
+    let doc = served(&lms.gate).await;
+    (lms, launched, doc)
 }
 
 /// Every `(path, method, operation)` of the document.
@@ -266,10 +274,8 @@ async fn answered_by_a_handler(response: reqwest::Response, at: &str) {
 
 #[tokio::test]
 async fn every_documented_operation_is_routed_and_asks_for_its_credentials() {
-    let lms = Lms::start().await;
-    let launched = lms.launch_with(None).await;
+    let (lms, launched, doc) = launched().await;
     let gate = &lms.gate;
-    let doc = served(gate).await;
     let ops = operations(&doc);
     assert!(ops.len() >= 25);
 
@@ -304,10 +310,8 @@ async fn every_documented_operation_is_routed_and_asks_for_its_credentials() {
 
 #[tokio::test]
 async fn methods_a_path_does_not_document_are_refused() {
-    let lms = Lms::start().await;
-    let launched = lms.launch_with(None).await;
+    let (lms, launched, doc) = launched().await;
     let gate = &lms.gate;
-    let doc = served(gate).await;
 
     for (path, item) in doc["paths"].as_object().unwrap() {
         let documented_op = METHODS.iter().find_map(|m| item.get(*m)).unwrap();
@@ -467,10 +471,8 @@ fn assert_documented(doc: &Value, method: &str, path: &str, status: u16, value: 
 
 #[tokio::test]
 async fn real_answers_have_the_documented_shapes() {
-    let lms = Lms::start().await;
-    let launched = lms.launch_with(None).await;
+    let (lms, launched, doc) = launched().await;
     let ltik = &launched.ltik;
-    let doc = served(&lms.gate).await;
 
     let idtoken = lms.api_json("/api/idtoken", ltik).await;
     assert!(
