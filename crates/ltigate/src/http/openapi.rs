@@ -29,10 +29,10 @@ pub(super) use errors::*;
 use super::AppState;
 
 /// Security scheme names, as the handlers' `security(...)` attributes spell them.
-pub(super) const LTIK: &str = "ltik";
-pub(super) const SERVICE_KEY: &str = "serviceKey";
-pub(super) const API_KEY: &str = "apiKey";
-pub(super) const ADMIN_KEY: &str = "adminKey";
+const LTIK: &str = "ltik";
+const SERVICE_KEY: &str = "serviceKey";
+const API_KEY: &str = "apiKey";
+const ADMIN_KEY: &str = "adminKey";
 
 /// The route that serves the document.
 pub fn routes() -> Router<AppState> {
