@@ -16,6 +16,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use lti::claims::{
     AgsEndpoint, Context, DeepLinkingSettings, LTI_VERSION, LaunchClaims, LaunchPresentation, Lis,
@@ -40,7 +41,7 @@ pub struct PlatformInfo<'a> {
 }
 
 /// The LTIAAS formatted ID token.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IdToken<'a> {
     lti_version: &'static str,
@@ -50,8 +51,9 @@ pub struct IdToken<'a> {
     services: Services<'a>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = IdTokenUser)]
 struct User<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
@@ -69,8 +71,9 @@ struct User<'a> {
     role_scope_mentor: &'a [String],
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = IdTokenPlatform)]
 struct PlatformSection<'a> {
     id: &'a str,
     url: &'a str,
@@ -93,7 +96,8 @@ struct PlatformSection<'a> {
     lis: Option<LisSection<'a>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IdTokenLis)]
 struct LisSection<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     person_sourcedid: Option<&'a str>,
@@ -103,8 +107,9 @@ struct LisSection<'a> {
     course_section_sourcedid: Option<&'a str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = IdTokenLaunch)]
 struct Launch<'a> {
     #[serde(rename = "type")]
     message_type: &'static str,
@@ -120,7 +125,8 @@ struct Launch<'a> {
     presentation: Presentation<'a>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IdTokenContext)]
 struct ContextSection<'a> {
     id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,7 +138,8 @@ struct ContextSection<'a> {
     types: &'a [String],
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IdTokenResourceLink)]
 struct ResourceLinkSection<'a> {
     id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -141,8 +148,9 @@ struct ResourceLinkSection<'a> {
     description: Option<&'a str>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = IdTokenPresentation)]
 struct Presentation<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     locale: Option<&'a str>,
@@ -160,8 +168,9 @@ struct Presentation<'a> {
     height: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = IdTokenServices)]
 struct Services<'a> {
     outcomes: Available,
     deep_linking: DeepLinking<'a>,
@@ -171,13 +180,15 @@ struct Services<'a> {
     service_key: Option<&'a str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ServiceAvailable)]
 struct Available {
     available: bool,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = IdTokenDeepLinking)]
 struct DeepLinking<'a> {
     available: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,8 +205,9 @@ struct DeepLinking<'a> {
     text: Option<&'a str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = IdTokenAssignmentAndGrades)]
 struct AssignmentAndGrades<'a> {
     available: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

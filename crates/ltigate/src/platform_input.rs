@@ -19,7 +19,7 @@ const MAX_DEPLOYMENTS: usize = 1000;
 /// A platform as sent to the admin API (LTIAAS names). Every field may be absent or `null`;
 /// which are required depends on the operation. Unknown fields are ignored, so a platform
 /// read with GET can be sent back with PUT.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlatformFields {
     pub url: Option<String>,
@@ -37,9 +37,11 @@ pub struct PlatformFields {
 
 /// How the platform's signing key is found: `JWK_SET` (a JWKS URL), `JWK_KEY` (one JWK,
 /// as an object or JSON text) or `RSA_KEY` (a PEM public key).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AuthConfig {
+    #[schema(pattern = "^(JWK_SET|JWK_KEY|RSA_KEY)$")]
     pub method: String,
+    /// The JWKS URL, the JWK (object or JSON text) or the PEM public key.
     pub key: Value,
 }
 

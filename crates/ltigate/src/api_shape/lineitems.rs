@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use lti::ags::{AgsError, LineItem};
 use lti::paging::Links;
@@ -16,9 +17,10 @@ use lti::paging::Links;
 use super::page::PageLinks;
 
 /// One page of line items.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LineItemsPage {
+    #[schema(value_type = Vec<crate::http::openapi::schemas::LineItem>)]
     line_items: Vec<LineItem>,
     #[serde(flatten)]
     links: PageLinks,

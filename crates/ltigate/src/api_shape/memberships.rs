@@ -4,12 +4,13 @@
 //! `lisPersonSourcedId`, ...). Absent values are omitted, never `null`.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use lti::claims::Context;
 use lti::nrps::{Member, MembershipContainer, MembershipContext};
 
 /// One page of memberships.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MembershipsPage {
     id: String,
     context: ContextSection,
@@ -18,7 +19,8 @@ pub struct MembershipsPage {
     next: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MembershipsContext)]
 struct ContextSection {
     id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -27,8 +29,9 @@ struct ContextSection {
     title: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Member)]
 struct MemberEntry {
     user_id: String,
     roles: Vec<String>,

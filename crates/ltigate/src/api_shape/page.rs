@@ -4,11 +4,12 @@
 //! back as `?url=`; absent links are omitted.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use lti::paging::Links;
 
 /// The paging links of one answer, flattened into it.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 pub struct PageLinks {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,

@@ -138,8 +138,9 @@ fn number(value: Value, field: &'static str) -> Result<Number, ScoreBodyError> {
 }
 
 /// One page of results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ScoresPage {
+    #[schema(value_type = Vec<crate::http::openapi::schemas::ScoreResult>)]
     scores: Vec<ResultEntry>,
     #[serde(flatten)]
     links: PageLinks,

@@ -3,37 +3,48 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Admin;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
+use super::openapi::schemas::PlatformList;
+use super::openapi::{
+    AdminChangeErrors, AdminListErrors, AdminPlatformErrors, AdminPlatformInputErrors,
+    AdminRevokeErrors,
+};
 use crate::code::Code;
 use crate::platform_input::{self, PlatformFields};
 use crate::platforms::PlatformRecord;
 use crate::store::{KeyMethod, Platform, PlatformChange, PlatformFilter, PlatformStatus};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/platforms", get(list).post(create))
-        .route(
-            "/platforms/{id}",
-            get(show).put(replace).patch(modify).delete(remove),
-        )
-        .route("/platforms/{id}/activate", post(activate))
-        .route("/platforms/{id}/deactivate", post(deactivate))
-        .route("/platforms/{id}/change/approve", post(approve_change))
-        .route("/platforms/{id}/change/reject", post(reject_change))
-        .route("/servicekeys/revoke", post(revoke_service_key))
+    documented().into()
+}
+
+/// The routes with their OpenAPI description (`openapi`), relative to `/admin`.
+pub(super) fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, replace, modify, remove))
+        .routes(routes!(activate))
+        .routes(routes!(deactivate))
+        .routes(routes!(approve_change))
+        .routes(routes!(reject_change))
+        .routes(routes!(revoke_service_key))
 }
 
 /// A platform as the admin API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Platform)]
 pub struct PlatformView {
     id: String,
     url: String,
@@ -46,6 +57,7 @@ pub struct PlatformView {
     /// The tool's current public key (PEM), for platforms that want it pasted.
     public_key: String,
     active: bool,
+    #[schema(pattern = "^(active|pending|inactive)$")]
     status: &'static str,
     allow_new_deployments: bool,
     deployment_ids: Vec<String>,
@@ -59,8 +71,9 @@ pub struct PlatformView {
     updated_at: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PlatformChange)]
 struct ChangeView {
     authentication_endpoint: String,
     accesstoken_endpoint: String,
@@ -92,7 +105,8 @@ impl From<PlatformChange> for ChangeView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PlatformAuthConfig)]
 struct AuthConfigView {
     method: &'static str,
     key: String,
@@ -133,8 +147,9 @@ impl PlatformView {
 }
 
 /// `GET /admin/platforms` filters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     id: Option<String>,
     url: Option<String>,
@@ -142,6 +157,16 @@ struct ListQuery {
     status: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/platforms",
+    operation_id = "listPlatforms",
+    summary = "The platforms, filtered by `id`, `url`, `clientId` or `status`.",
+    tag = "admin",
+    security(("adminKey" = [])),
+    params(ListQuery),
+    responses((status = 200, description = "The platforms.", body = PlatformList), AdminListErrors)
+)]
 async fn list(
     _: Admin,
     State(state): State<AppState>,
@@ -171,6 +196,16 @@ async fn list(
     Ok(Json(serde_json::json!({ "platforms": views })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/platforms",
+    operation_id = "createPlatform",
+    summary = "Registers a platform by hand.",
+    tag = "admin",
+    security(("adminKey" = [])),
+    request_body = PlatformFields,
+    responses((status = 201, description = "The platform.", body = PlatformView), AdminPlatformInputErrors)
+)]
 async fn create(
     _: Admin,
     State(state): State<AppState>,
@@ -181,6 +216,16 @@ async fn create(
     Ok((StatusCode::CREATED, view(&state, record).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/platforms/{id}",
+    operation_id = "getPlatform",
+    summary = "One platform.",
+    tag = "admin",
+    security(("adminKey" = [])),
+    params(("id" = String, Path, description = "ltigate's platform id.")),
+    responses((status = 200, description = "The platform.", body = PlatformView), AdminPlatformErrors)
+)]
 async fn show(
     _: Admin,
     State(state): State<AppState>,
@@ -190,6 +235,16 @@ async fn show(
 }
 
 /// PUT: the body is a whole platform, as for POST.
+#[utoipa::path(
+    put,
+    path = "/platforms/{id}",
+    operation_id = "replacePlatform",
+    tag = "admin",
+    security(("adminKey" = [])),
+    params(("id" = String, Path, description = "ltigate's platform id.")),
+    request_body = PlatformFields,
+    responses((status = 200, description = "The platform.", body = PlatformView), AdminPlatformInputErrors)
+)]
 async fn replace(
     _: Admin,
     State(state): State<AppState>,
@@ -202,6 +257,16 @@ async fn replace(
 }
 
 /// PATCH: only the fields present change.
+#[utoipa::path(
+    patch,
+    path = "/platforms/{id}",
+    operation_id = "updatePlatform",
+    tag = "admin",
+    security(("adminKey" = [])),
+    params(("id" = String, Path, description = "ltigate's platform id.")),
+    request_body = PlatformFields,
+    responses((status = 200, description = "The platform.", body = PlatformView), AdminPlatformInputErrors)
+)]
 async fn modify(
     _: Admin,
     State(state): State<AppState>,
@@ -212,6 +277,16 @@ async fn modify(
     view(&state, state.platforms.update(&id, &update).await?).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/platforms/{id}/activate",
+    operation_id = "activatePlatform",
+    summary = "Lets the platform launch (also approves a pending registration).",
+    tag = "admin",
+    security(("adminKey" = [])),
+    params(("id" = String, Path, description = "ltigate's platform id.")),
+    responses((status = 200, description = "The platform.", body = PlatformView), AdminPlatformErrors)
+)]
 async fn activate(
     _: Admin,
     State(state): State<AppState>,
@@ -224,6 +299,16 @@ async fn activate(
     view(&state, record).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/platforms/{id}/deactivate",
+    operation_id = "deactivatePlatform",
+    summary = "Stops the platform's launches, ltiks and service keys at once.",
+    tag = "admin",
+    security(("adminKey" = [])),
+    params(("id" = String, Path, description = "ltigate's platform id.")),
+    responses((status = 200, description = "The platform.", body = PlatformView), AdminPlatformErrors)
+)]
 async fn deactivate(
     _: Admin,
     State(state): State<AppState>,
@@ -236,6 +321,16 @@ async fn deactivate(
     view(&state, record).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/platforms/{id}",
+    operation_id = "deletePlatform",
+    summary = "Deletes the platform.",
+    tag = "admin",
+    security(("adminKey" = [])),
+    params(("id" = String, Path, description = "ltigate's platform id.")),
+    responses((status = 204, description = "Deleted."), AdminPlatformErrors)
+)]
 async fn remove(
     _: Admin,
     State(state): State<AppState>,
@@ -246,6 +341,15 @@ async fn remove(
 }
 
 /// Applies the endpoints a re-registration proposed.
+#[utoipa::path(
+    post,
+    path = "/platforms/{id}/change/approve",
+    operation_id = "approvePlatformChange",
+    tag = "admin",
+    security(("adminKey" = [])),
+    params(("id" = String, Path, description = "ltigate's platform id.")),
+    responses((status = 200, description = "The platform.", body = PlatformView), AdminChangeErrors)
+)]
 async fn approve_change(
     _: Admin,
     State(state): State<AppState>,
@@ -255,6 +359,15 @@ async fn approve_change(
 }
 
 /// Drops the endpoints a re-registration proposed; the platform stays as it is.
+#[utoipa::path(
+    post,
+    path = "/platforms/{id}/change/reject",
+    operation_id = "rejectPlatformChange",
+    tag = "admin",
+    security(("adminKey" = [])),
+    params(("id" = String, Path, description = "ltigate's platform id.")),
+    responses((status = 200, description = "The platform.", body = PlatformView), AdminChangeErrors)
+)]
 async fn reject_change(
     _: Admin,
     State(state): State<AppState>,
@@ -264,7 +377,7 @@ async fn reject_change(
 }
 
 /// `POST /admin/servicekeys/revoke` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct RevokeBody {
     service_key: String,
@@ -272,6 +385,15 @@ struct RevokeBody {
 
 /// Revokes a service key (sent in the body: never in a URL, which logs keep). It stops
 /// working at once; the context's next launch hands the app a new one.
+#[utoipa::path(
+    post,
+    path = "/servicekeys/revoke",
+    operation_id = "revokeServiceKey",
+    tag = "admin",
+    security(("adminKey" = [])),
+    request_body = RevokeBody,
+    responses((status = 204, description = "Revoked."), AdminRevokeErrors)
+)]
 async fn revoke_service_key(
     _: Admin,
     State(state): State<AppState>,

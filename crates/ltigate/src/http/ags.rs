@@ -4,6 +4,8 @@
 //! One wildcard route serves a line item and its scores: the id is the platform's line item
 //! URL, which clients encode in several ways (some leave its `/` unencoded), so the handler
 //! reads the raw path and dispatches on a trailing `/scores` (`api_shape::service_url`).
+//! OpenAPI cannot describe such a wildcard, so the document has the two paths it serves,
+//! `/api/lineitems/{id}` and `/api/lineitems/{id}/scores`, added by hand ([`LineItemPaths`]).
 
 use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri};
@@ -12,15 +14,20 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::{IntoParams, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use lti::ags::{LineItemsQuery, ResultsQuery};
 
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery};
+use super::openapi::AgsErrors;
+use super::openapi::schemas::{LineItem, ScoreBody};
 use super::service_auth::ServiceAuth;
-use crate::api_shape::lineitems::{LineItemBodyError, line_items_page};
-use crate::api_shape::scores::scores_page;
+use crate::api_shape::lineitems::{LineItemBodyError, LineItemsPage, line_items_page};
+use crate::api_shape::scores::{ScoresPage, scores_page};
 use crate::api_shape::service_url::{LineItemPath, parse_lineitem_path, parse_paging_url};
 use crate::code::Code;
 use crate::services::ags::{Ags, AgsServiceError};
@@ -28,16 +35,33 @@ use crate::services::ags::{Ags, AgsServiceError};
 const PREFIX: &str = "/api/lineitems/";
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/lineitems", get(list).post(create))
+    documented().into()
+}
+
+/// The routes with their OpenAPI description (`openapi`).
+pub(super) fn documented() -> OpenApiRouter<AppState> {
+    let mut router = OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(create))
         .route(
             "/api/lineitems/{*id}",
             get(read_one).put(replace).delete(remove).post(post_score),
-        )
+        );
+    router.get_openapi_mut().merge(LineItemPaths::openapi());
+    router
 }
 
-#[derive(Debug, Deserialize)]
+/// What the wildcard route serves, as OpenAPI paths.
+#[derive(OpenApi)]
+#[openapi(paths(read_one, read_scores_doc, replace, remove, post_score))]
+struct LineItemPaths;
+
+/// The line item URL in the path, and why it is not a plain segment.
+const ID_DOC: &str = "The line item's id, which is the platform's line item URL,     percent-encoded (`encodeURIComponent`). Clients that leave its `/` unencoded are served     too: the route takes the rest of the path and strips a trailing `/scores`.";
+
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     resource_link_id: Option<String>,
     resource_id: Option<String>,
@@ -46,8 +70,9 @@ struct ListQuery {
     url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct ResultsParams {
     user_id: Option<String>,
     #[serde(rename = "user_id")]
@@ -57,6 +82,18 @@ struct ResultsParams {
 }
 
 /// `GET /api/lineitems`.
+#[utoipa::path(
+    get,
+    path = "/api/lineitems",
+    operation_id = "listLineItems",
+    tag = "grades",
+    security(("ltik" = []), ("serviceKey" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One platform page of line items; `next` goes back as `url`.", body = LineItemsPage),
+        AgsErrors,
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     ServiceAuth(ctx): ServiceAuth,
@@ -76,6 +113,18 @@ async fn list(
 }
 
 /// `POST /api/lineitems`: 201 with the platform's line item.
+#[utoipa::path(
+    post,
+    path = "/api/lineitems",
+    operation_id = "createLineItem",
+    tag = "grades",
+    security(("ltik" = []), ("serviceKey" = [])),
+    request_body = LineItem,
+    responses(
+        (status = 201, description = "The line item the platform created.", body = LineItem),
+        AgsErrors,
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     ServiceAuth(ctx): ServiceAuth,
@@ -88,6 +137,15 @@ async fn create(
 }
 
 /// `GET /api/lineitems/{id}` (a line item) and `GET /api/lineitems/{id}/scores` (its results).
+#[utoipa::path(
+    get,
+    path = "/api/lineitems/{id}",
+    operation_id = "getLineItem",
+    tag = "grades",
+    security(("ltik" = []), ("serviceKey" = [])),
+    params(("id" = String, Path, description = ID_DOC)),
+    responses((status = 200, description = "The line item.", body = LineItem), AgsErrors)
+)]
 async fn read_one(
     State(state): State<AppState>,
     ServiceAuth(ctx): ServiceAuth,
@@ -109,6 +167,16 @@ async fn read_one(
 }
 
 /// `PUT /api/lineitems/{id}`.
+#[utoipa::path(
+    put,
+    path = "/api/lineitems/{id}",
+    operation_id = "replaceLineItem",
+    tag = "grades",
+    security(("ltik" = []), ("serviceKey" = [])),
+    params(("id" = String, Path, description = ID_DOC)),
+    request_body = LineItem,
+    responses((status = 200, description = "The line item as the platform stored it.", body = LineItem), AgsErrors)
+)]
 async fn replace(
     State(state): State<AppState>,
     ServiceAuth(ctx): ServiceAuth,
@@ -123,6 +191,15 @@ async fn replace(
 }
 
 /// `DELETE /api/lineitems/{id}`: 204.
+#[utoipa::path(
+    delete,
+    path = "/api/lineitems/{id}",
+    operation_id = "deleteLineItem",
+    tag = "grades",
+    security(("ltik" = []), ("serviceKey" = [])),
+    params(("id" = String, Path, description = ID_DOC)),
+    responses((status = 204, description = "Deleted at the platform."), AgsErrors)
+)]
 async fn remove(
     State(state): State<AppState>,
     ServiceAuth(ctx): ServiceAuth,
@@ -136,6 +213,16 @@ async fn remove(
 }
 
 /// `POST /api/lineitems/{id}/scores`: 204.
+#[utoipa::path(
+    post,
+    path = "/api/lineitems/{id}/scores",
+    operation_id = "postScore",
+    tag = "grades",
+    security(("ltik" = []), ("serviceKey" = [])),
+    params(("id" = String, Path, description = ID_DOC)),
+    request_body = ScoreBody,
+    responses((status = 204, description = "The platform took the score."), AgsErrors)
+)]
 async fn post_score(
     State(state): State<AppState>,
     ServiceAuth(ctx): ServiceAuth,
@@ -154,6 +241,23 @@ async fn post_score(
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// `GET /api/lineitems/{id}/scores`: served by [`read_one`], which the wildcard routes both
+/// reads to; this function only carries the description.
+#[utoipa::path(
+    get,
+    path = "/api/lineitems/{id}/scores",
+    operation_id = "listScores",
+    tag = "grades",
+    security(("ltik" = []), ("serviceKey" = [])),
+    params(("id" = String, Path, description = ID_DOC), ResultsParams),
+    responses(
+        (status = 200, description = "One platform page of results; `next` goes back as `url`.", body = ScoresPage),
+        AgsErrors,
+    )
+)]
+#[allow(dead_code)]
+fn read_scores_doc() {}
 
 /// The line item the raw path names (the router has only collapsed repeated slashes).
 fn lineitem_path(uri: &Uri) -> Result<LineItemPath, ApiError> {

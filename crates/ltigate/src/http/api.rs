@@ -3,15 +3,19 @@
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::authorization;
 use super::error::ApiError;
 use super::extract::ApiQuery;
+use super::openapi::IdtokenErrors;
+use super::openapi::schemas::IdTokenAnswer;
 use lti::claims::LaunchClaims;
 
 use crate::api_shape::{PlatformInfo, idtoken, raw_idtoken_json};
@@ -19,7 +23,12 @@ use crate::code::Code;
 use crate::store::{Platform, PlatformStatus, StoredLaunch};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/idtoken", get(idtoken_route))
+    documented().into()
+}
+
+/// The routes with their OpenAPI description (`openapi`).
+pub(super) fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(idtoken_route))
 }
 
 /// A launch the request proved it may read: `Authorization: LTIK-AUTH-V2 <API_KEY>:<LTIK>`.
@@ -86,12 +95,26 @@ pub fn check_active(platform: &Platform) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IdtokenQuery {
+    /// `true`, `True` or `1`: the launch's claims as the platform sent them, plus `ltiVersion`.
     raw: Option<String>,
 }
 
 /// `GET /api/idtoken`: the launch in LTIAAS's shape, or the raw claims with `?raw=true`.
+#[utoipa::path(
+    get,
+    path = "/api/idtoken",
+    operation_id = "getIdToken",
+    tag = "launch",
+    security(("ltik" = [])),
+    params(IdtokenQuery),
+    responses(
+        (status = 200, description = "The launch (with `?raw=true`: its raw claims).", body = IdTokenAnswer),
+        IdtokenErrors,
+    )
+)]
 async fn idtoken_route(
     State(_): State<AppState>,
     auth: LaunchAuth,

@@ -4,25 +4,45 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::routing::post;
 use axum::{Json, Router};
 use lti::deep_linking::ResponseRequest;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::api::LaunchAuth;
 use super::error::ApiError;
 use super::extract::ApiJson;
+use super::openapi::DeepLinkingErrors;
+use super::openapi::schemas::{DeepLinkingForm, DeepLinkingMessage, DeepLinkingRequest};
 use crate::code::Code;
 use crate::services::deep_linking::{DeepLinkingFailure, SignedResponse};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/deeplinking", post(message))
-        .route("/api/deeplinking/form", post(form))
+    documented().into()
+}
+
+/// The routes with their OpenAPI description (`openapi`).
+pub(super) fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(message))
+        .routes(routes!(form))
 }
 
 /// `{message: <JWT>, target: <deep_link_return_url>}`.
+#[utoipa::path(
+    post,
+    path = "/api/deeplinking",
+    operation_id = "deepLinkingMessage",
+    tag = "deep linking",
+    security(("ltik" = [])),
+    request_body = DeepLinkingRequest,
+    responses(
+        (status = 200, description = "The signed response, for the app to post as field `JWT` to `target`.", body = DeepLinkingMessage),
+        DeepLinkingErrors,
+    )
+)]
 async fn message(
     State(state): State<AppState>,
     auth: LaunchAuth,
@@ -36,6 +56,18 @@ async fn message(
 
 /// `{form: <html>}`: a form that posts the response to the platform as soon as the app
 /// puts it in a page.
+#[utoipa::path(
+    post,
+    path = "/api/deeplinking/form",
+    operation_id = "deepLinkingForm",
+    tag = "deep linking",
+    security(("ltik" = [])),
+    request_body = DeepLinkingRequest,
+    responses(
+        (status = 200, description = "A form that posts the signed response to the platform.", body = DeepLinkingForm),
+        DeepLinkingErrors,
+    )
+)]
 async fn form(
     State(state): State<AppState>,
     auth: LaunchAuth,

@@ -116,10 +116,13 @@ async fn launch(
     };
     if let Some(error) = &form.error {
         let description = form.error_description.as_deref().unwrap_or("");
-        return failure_page(&state.refusals, &LaunchFailure::PlatformError {
-            error: error.clone(),
-            description: description.to_owned(),
-        });
+        return failure_page(
+            &state.refusals,
+            &LaunchFailure::PlatformError {
+                error: error.clone(),
+                description: description.to_owned(),
+            },
+        );
     }
     let login = match state.launcher.open_state(form.state.as_deref()) {
         Ok(login) => login,

@@ -16,6 +16,7 @@ mod extract;
 mod lti;
 mod metrics;
 mod nrps;
+pub mod openapi;
 mod ops;
 pub mod pages;
 mod registration;
@@ -82,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(registration::routes())
         .merge(ops::routes())
         .merge(metrics::routes(&state.config.metrics))
+        .merge(openapi::routes())
         .nest("/admin", admin::routes())
         .merge(admin_page::routes())
         .layer(DefaultBodyLimit::max(body_limit))

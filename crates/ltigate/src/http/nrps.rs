@@ -4,8 +4,10 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use lti::nrps::MembershipsQuery;
 
@@ -13,16 +15,23 @@ use super::AppState;
 use super::ags::{limit, paging_url};
 use super::error::ApiError;
 use super::extract::ApiQuery;
+use super::openapi::MembershipsErrors;
 use super::service_auth::ServiceAuth;
-use crate::api_shape::memberships::memberships_page;
+use crate::api_shape::memberships::{MembershipsPage, memberships_page};
 use crate::services::nrps::{NrpsServiceError, memberships};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/memberships", get(list))
+    documented().into()
 }
 
-#[derive(Debug, Deserialize)]
+/// The routes with their OpenAPI description (`openapi`).
+pub(super) fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct MembershipsParams {
     role: Option<String>,
     limit: Option<u32>,
@@ -31,6 +40,18 @@ struct MembershipsParams {
 }
 
 /// `GET /api/memberships`: one platform page, `next` to pass back as `url`.
+#[utoipa::path(
+    get,
+    path = "/api/memberships",
+    operation_id = "listMemberships",
+    tag = "roster",
+    security(("ltik" = []), ("serviceKey" = [])),
+    params(MembershipsParams),
+    responses(
+        (status = 200, description = "One platform page of members; `next` goes back as `url`.", body = MembershipsPage),
+        MembershipsErrors,
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     ServiceAuth(ctx): ServiceAuth,

@@ -10,14 +10,19 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header::{LOCATION, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::AppKey;
 use super::error::ApiError;
+use super::openapi::schemas::{RegistrationCompleted, RegistrationOffer};
+use super::openapi::{RegistrationCompleteErrors, RegistrationShowErrors};
 use super::pages::{Nonce, refusal_page, script_page};
 use crate::code::Code;
 use crate::code::DisplayChain;
@@ -26,10 +31,16 @@ use crate::store::PlatformStatus;
 use lti::registration::ToolMessage;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    documented().into()
+}
+
+/// The routes with their OpenAPI description (`openapi`); `/lti/register` is the LMS's, not
+/// the API's, and stays out of it.
+pub(super) fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .route("/lti/register", get(register))
-        .route("/api/registrations/{id}", get(show))
-        .route("/api/registrations/{id}/complete", post(complete))
+        .routes(routes!(show))
+        .routes(routes!(complete))
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +153,18 @@ fn confirmation_page(done: &Completed) -> Response {
 }
 
 /// `GET /api/registrations/{id}`: what the platform offers, for the app's intermediate page.
+#[utoipa::path(
+    get,
+    path = "/api/registrations/{id}",
+    operation_id = "getRegistration",
+    tag = "registration",
+    security(("apiKey" = [])),
+    params(("id" = String, Path, description = "The `registrationId` ltigate added to the app's intermediate page URL.")),
+    responses(
+        (status = 200, description = "What the platform offers.", body = RegistrationOffer),
+        RegistrationShowErrors,
+    )
+)]
 async fn show(
     _: AppKey,
     State(state): State<AppState>,
@@ -163,7 +186,7 @@ async fn show(
     })))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CompleteBody {
     platform_name: Option<String>,
@@ -171,7 +194,7 @@ struct CompleteBody {
     messages: Option<Vec<MessageChoice>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct MessageChoice {
     #[serde(rename = "type")]
     message_type: String,
@@ -180,6 +203,19 @@ struct MessageChoice {
 }
 
 /// `POST /api/registrations/{id}/complete`: registers with the platform; single use.
+#[utoipa::path(
+    post,
+    path = "/api/registrations/{id}/complete",
+    operation_id = "completeRegistration",
+    tag = "registration",
+    security(("apiKey" = [])),
+    params(("id" = String, Path, description = "The `registrationId` of the intermediate page.")),
+    request_body(content = Option<CompleteBody>, description = "Optional: an empty body takes every default."),
+    responses(
+        (status = 200, description = "Registered with the platform.", body = RegistrationCompleted),
+        RegistrationCompleteErrors,
+    )
+)]
 async fn complete(
     _: AppKey,
     State(state): State<AppState>,
