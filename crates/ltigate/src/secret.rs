@@ -68,6 +68,11 @@ pub fn random_token(bytes: usize) -> String {
     Random::System.token(bytes)
 }
 
+/// `bytes` random bytes from the OS generator, lowercase hex.
+pub fn random_hex(bytes: usize) -> String {
+    hex::encode(Random::System.bytes(bytes))
+}
+
 /// The source of every secret token (state ids, nonces, ltiks, registration ids, API keys),
 /// injected beside the [`Clock`](crate::clock::Clock) so tests can pin what a login or a launch
 /// will draw.
@@ -90,6 +95,10 @@ impl Random {
 
     /// `bytes` random bytes, base64url without padding.
     pub fn token(&self, bytes: usize) -> String {
+        URL_SAFE_NO_PAD.encode(self.bytes(bytes))
+    }
+
+    fn bytes(&self, bytes: usize) -> Vec<u8> {
         let mut buf = vec![0u8; bytes];
         match self {
             Self::System => SystemRandom::new()
@@ -106,7 +115,7 @@ impl Random {
                 }
             }
         }
-        URL_SAFE_NO_PAD.encode(buf)
+        buf
     }
 }
 
@@ -133,6 +142,15 @@ mod tests {
     #[test]
     fn debug_never_shows_the_hash() {
         assert_eq!(format!("{:?}", KeyHash::of("x")), "KeyHash([redacted])");
+    }
+
+    #[test]
+    fn random_hex_ids_never_start_like_an_option() {
+        for _ in 0..200 {
+            let id = random_hex(12);
+            assert_eq!(id.len(), 24);
+            assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        }
     }
 
     #[test]

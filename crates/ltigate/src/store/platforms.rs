@@ -10,7 +10,7 @@ use super::platform_cache::CacheKey;
 use super::platform_key::PlatformKey;
 use super::registrations::{PENDING_LOCK, pending_count_sql};
 use super::{Store, StoreError};
-use crate::secret::random_token;
+use crate::secret::random_hex;
 
 /// Whether a platform may launch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +160,9 @@ impl Store {
         now: i64,
         pending_cap: Option<u32>,
     ) -> Result<Option<Platform>, StoreError> {
-        let id = random_token(12);
+        // Hex, not base64url: an id may be a command-line argument, and one starting with
+        // `-` would read as an option.
+        let id = random_hex(12);
         let mut tx = self.pool.begin().await?;
         if pending_cap.is_some() {
             // Concurrent registrations on several nodes would all pass the cap (see `lock`).
