@@ -2,8 +2,12 @@
 //! grade posts (issue 9, item 9).
 //!
 //! The driver (this process) runs the LMS simulator in-process and starts `ltigate serve` as a
-//! child process on a fresh SQLite database. It registers the simulator through the admin API,
-//! then runs the launch flow in batches, each with five phases:
+//! child process on a fresh SQLite database (or `--database-url`), or `--nodes N` of them on one
+//! database, as behind a load balancer without sticky sessions: the login of flow `i` goes to
+//! node `i mod N`, its launch to the next node, its idtoken read and score post to the one
+//! after (so consecutive steps of a flow never meet the same node twice in a row). It registers
+//! the simulator through the admin API, then runs the launch flow in batches, each with five
+//! phases:
 //!
 //! 1. timed: N logins (`POST /lti/login`), keeping each redirect URL and the cookies set;
 //! 2. untimed: the simulator signs one id_token per login, for that login's state and nonce,
@@ -18,8 +22,8 @@
 //!    ltigate's own cost beyond the platform's.
 //!
 //! Per phase it reports ops/s, p50/p99/max latency, errors, the server's CPU per operation
-//! (utime + stime of the child from `/proc/<pid>/stat`, with its kernel share and the context
-//! switches of its threads), the driver's own CPU per operation, how many cores other
+//! (utime + stime of the children from `/proc/<pid>/stat`, summed over the nodes, with its
+//! kernel share and the context switches of its threads), the driver's own CPU per operation, how many cores other
 //! processes used meanwhile (the machine is shared), and the server's VmRSS after each phase of
 //! each batch; at the end the server's VmHWM (peak RSS), and the token requests the simulator
 //! received over the whole run. Exits non-zero on any error, or when the simulator did not
@@ -76,6 +80,9 @@ struct Args {
     /// Skip the services phase (score posts through ltigate to the simulator's AGS).
     #[arg(long)]
     no_services: bool,
+    /// Servers on the one database; each flow's login and launch go to different nodes.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
 }
 
 fn main() -> ExitCode {
@@ -105,12 +112,47 @@ fn main() -> ExitCode {
 struct Ctx {
     client: reqwest::Client,
     sim: Simulator,
-    gate: String,
+    /// Base URLs of the nodes.
+    gates: Vec<String>,
     ticks_per_sec: u64,
-    server_pid: u32,
+    server_pids: Vec<u32>,
     services: bool,
     /// Numbers the users of score posts, so no two posts of a run are for the same user.
     next_user: AtomicUsize,
+}
+
+impl Ctx {
+    /// The node that serves step `step` of flow `flow`: consecutive steps change node.
+    fn gate(&self, flow: usize, step: usize) -> &str {
+        &self.gates[(flow + step) % self.gates.len()]
+    }
+
+    /// CPU ticks of every node so far: (user + system, system).
+    fn server_ticks(&self) -> Result<(u64, u64), String> {
+        self.server_pids
+            .iter()
+            .try_fold((0, 0), |(all, sys), &pid| {
+                let (a, s) = server::cpu_ticks(Some(pid))?;
+                Ok((all + a, sys + s))
+            })
+    }
+
+    fn server_switches(&self) -> u64 {
+        self.server_pids
+            .iter()
+            .map(|&pid| server::context_switches(pid))
+            .sum()
+    }
+
+    /// VmRSS and VmHWM, kB, summed over the nodes.
+    fn server_memory_kb(&self) -> Result<(u64, u64), String> {
+        self.server_pids
+            .iter()
+            .try_fold((0, 0), |(rss, hwm), &pid| {
+                let (r, h) = server::memory_kb(pid)?;
+                Ok((rss + r, hwm + h))
+            })
+    }
 }
 
 /// What a login left for the launch: the platform URL the browser was sent to, and cookies.
@@ -129,8 +171,8 @@ struct LaunchInput {
 }
 
 async fn run(args: Args) -> Result<u64, String> {
-    if args.launches == 0 || args.concurrency == 0 || args.batch == 0 {
-        return Err("--launches, --concurrency and --batch must be positive".into());
+    if args.launches == 0 || args.concurrency == 0 || args.batch == 0 || args.nodes == 0 {
+        return Err("--launches, --concurrency, --batch and --nodes must be positive".into());
     }
     // Absolute: the server runs in the temp dir.
     let binary = std::fs::canonicalize(&args.ltigate).map_err(|e| {
@@ -143,13 +185,19 @@ async fn run(args: Args) -> Result<u64, String> {
     let sim = Simulator::start()
         .await
         .map_err(|e| format!("simulator: {e}"))?;
-    let server = Server::start(
-        &binary,
-        dir.path(),
-        args.database_url.as_deref(),
-        APP_LAUNCH_URL,
-    )
-    .await?;
+    // One after the other: the first migrates the database, the others find it ready.
+    let mut servers = Vec::with_capacity(args.nodes);
+    for node in 0..args.nodes {
+        let server = Server::start(
+            &binary,
+            dir.path(),
+            node,
+            args.database_url.as_deref(),
+            APP_LAUNCH_URL,
+        )
+        .await?;
+        servers.push(server);
+    }
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(args.concurrency * 2)
@@ -158,9 +206,9 @@ async fn run(args: Args) -> Result<u64, String> {
     let ctx = Arc::new(Ctx {
         client,
         sim,
-        gate: server.base_url.clone(),
+        gates: servers.iter().map(|s| s.base_url.clone()).collect(),
         ticks_per_sec: server::clock_ticks(),
-        server_pid: server.pid(),
+        server_pids: servers.iter().map(Server::pid).collect(),
         services: !args.no_services,
         next_user: AtomicUsize::new(0),
     });
@@ -186,9 +234,10 @@ async fn run(args: Args) -> Result<u64, String> {
     let warmup_errors: u64 = scratch.iter().map(|p| p.errors).sum();
     if warmup_errors > 0 {
         report::print_table(&mut scratch[..shown], ctx.ticks_per_sec);
+        let logs: Vec<String> = servers.iter().map(Server::log_tail).collect();
         return Err(format!(
-            "the warm-up failed ({warmup_errors} errors); server log:\n{}",
-            server.log_tail()
+            "the warm-up failed ({warmup_errors} errors); server logs:\n{}",
+            logs.join("\n--\n")
         ));
     }
     let lineitem = if ctx.services {
@@ -197,7 +246,7 @@ async fn run(args: Args) -> Result<u64, String> {
     } else {
         None
     };
-    let (rss_warm, _) = server::memory_kb(ctx.server_pid)?;
+    let (rss_warm, _) = ctx.server_memory_kb()?;
     println!(
         "warm-up: {warmup} flows; server VmRSS {:.1} MB",
         rss_warm as f64 / 1024.0
@@ -221,7 +270,7 @@ async fn run(args: Args) -> Result<u64, String> {
             server::load_average()
         );
     }
-    let (_, peak_kb) = server::memory_kb(ctx.server_pid)?;
+    let (_, peak_kb) = ctx.server_memory_kb()?;
 
     report::print_table(&mut phases[..shown], ctx.ticks_per_sec);
     println!(
@@ -237,7 +286,7 @@ async fn run(args: Args) -> Result<u64, String> {
         args.launches as f64 / timed.as_secs_f64().max(1e-9)
     );
     report::print_rss(&phases[..shown], &batch_sizes);
-    let (db, wal) = server.db_bytes();
+    let (db, wal) = servers[0].db_bytes();
     println!(
         "server peak RSS (VmHWM) {:.1} MB; database {:.1} MB + WAL {:.1} MB; load average at end {}",
         peak_kb as f64 / 1024.0,
@@ -273,12 +322,12 @@ fn new_phases() -> [Phase; 4] {
 
 fn print_header(args: &Args, ctx: &Ctx) {
     println!(
-        "ltibench: {} launches in batches of {}, {} in flight, server {} (pid {}), {} cores, load {}",
+        "ltibench: {} launches in batches of {}, {} in flight, servers {:?} (pids {:?}), {} cores, load {}",
         args.launches,
         args.batch,
         args.concurrency,
-        ctx.gate,
-        ctx.server_pid,
+        ctx.gates,
+        ctx.server_pids,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         server::load_average()
     );
@@ -286,12 +335,17 @@ fn print_header(args: &Args, ctx: &Ctx) {
 
 /// Registers the simulator as a platform (admin API) and ltigate as a tool (simulator).
 async fn register(ctx: &Ctx) -> Result<(), String> {
-    let gate = &ctx.gate;
+    let gate = &ctx.gates[0];
     ctx.sim.add_tool(Tool {
         client_id: CLIENT_ID.into(),
         deployment_id: DEPLOYMENT_ID.into(),
         login_url: format!("{gate}/lti/login"),
-        redirect_uris: vec![format!("{gate}/lti/launch")],
+        // Each node names itself in the authorization request it sends the browser to.
+        redirect_uris: ctx
+            .gates
+            .iter()
+            .map(|g| format!("{g}/lti/launch"))
+            .collect(),
         target_link_uri: format!("{gate}/lti/launch"),
         deep_linking_url: None,
         jwks_uri: Some(format!("{gate}/lti/keys")),
@@ -346,7 +400,7 @@ async fn run_batch(
         timed(ctx, login_phase, n, concurrency, move |i| {
             let ctx = Arc::clone(&ctx2);
             let params = Arc::clone(&params);
-            async move { login(&ctx, &params[i]).await }
+            async move { login(&ctx, ctx.gate(i, 0), &params[i]).await }
         })
         .await?
     };
@@ -363,7 +417,7 @@ async fn run_batch(
         timed(ctx, launch_phase, inputs.len(), concurrency, move |i| {
             let ctx = Arc::clone(&ctx2);
             let inputs = Arc::clone(&inputs2);
-            async move { launch(&ctx, &inputs[i]).await }
+            async move { launch(&ctx, ctx.gate(i, 1), &inputs[i]).await }
         })
         .await?
     };
@@ -398,9 +452,10 @@ async fn per_ltik(
         let ctx = Arc::clone(&ctx2);
         let ltiks = Arc::clone(&ltiks2);
         async move {
+            let gate = ctx.gate(i, 2);
             match call {
-                ApiCall::ReadIdtoken => read_idtoken(&ctx, &ltiks[i]).await,
-                ApiCall::PostScore => post_score(&ctx, &ltiks[i]).await,
+                ApiCall::ReadIdtoken => read_idtoken(&ctx, gate, &ltiks[i]).await,
+                ApiCall::PostScore => post_score(&ctx, gate, &ltiks[i]).await,
             }
         }
     })
@@ -424,8 +479,8 @@ where
 {
     let op = Arc::new(op);
     let next = Arc::new(AtomicUsize::new(0));
-    let server_before = server::cpu_ticks(Some(ctx.server_pid))?;
-    let switches_before = server::context_switches(ctx.server_pid);
+    let server_before = ctx.server_ticks()?;
+    let switches_before = ctx.server_switches();
     let driver_before = server::cpu_ticks(None)?.0;
     let machine_before = server::machine_busy_ticks()?;
     let start = Instant::now();
@@ -452,12 +507,12 @@ where
         outcomes.extend(worker.map_err(|e| format!("a worker task failed: {e}"))?);
     }
     let wall = start.elapsed();
-    let server_after = server::cpu_ticks(Some(ctx.server_pid))?;
+    let server_after = ctx.server_ticks()?;
     phase.usage += Usage {
         wall,
         server_ticks: server_after.0 - server_before.0,
         server_sys_ticks: server_after.1 - server_before.1,
-        server_switches: server::context_switches(ctx.server_pid).saturating_sub(switches_before),
+        server_switches: ctx.server_switches().saturating_sub(switches_before),
         driver_ticks: server::cpu_ticks(None)?.0 - driver_before,
         machine_ticks: server::machine_busy_ticks()? - machine_before,
     };
@@ -472,9 +527,7 @@ where
             Err(e) => phase.record_error(e),
         }
     }
-    phase
-        .rss_after_kb
-        .push(server::memory_kb(ctx.server_pid)?.0);
+    phase.rss_after_kb.push(ctx.server_memory_kb()?.0);
     Ok(results)
 }
 
@@ -483,10 +536,10 @@ fn micros(d: Duration) -> u64 {
 }
 
 /// `POST /lti/login`: expects a 302 to the platform and keeps every cookie set.
-async fn login(ctx: &Ctx, params: &[(String, String)]) -> Result<LoginDone, String> {
+async fn login(ctx: &Ctx, gate: &str, params: &[(String, String)]) -> Result<LoginDone, String> {
     let response = ctx
         .client
-        .post(format!("{}/lti/login", ctx.gate))
+        .post(format!("{gate}/lti/login"))
         .form(params)
         .send()
         .await
@@ -576,10 +629,10 @@ fn sign_one(sim: &Simulator, login: &LoginDone) -> Result<LaunchInput, String> {
 }
 
 /// `POST /lti/launch`: expects a 302 to the app with `?ltik=`.
-async fn launch(ctx: &Ctx, input: &LaunchInput) -> Result<String, String> {
+async fn launch(ctx: &Ctx, gate: &str, input: &LaunchInput) -> Result<String, String> {
     let response = ctx
         .client
-        .post(format!("{}/lti/launch", ctx.gate))
+        .post(format!("{gate}/lti/launch"))
         .header(COOKIE, &input.cookie)
         .form(&[("id_token", &input.id_token), ("state", &input.state)])
         .send()
@@ -604,13 +657,17 @@ async fn launch(ctx: &Ctx, input: &LaunchInput) -> Result<String, String> {
 }
 
 /// A request to ltigate's app API, authorised by `ltik`.
-fn api(ctx: &Ctx, method: reqwest::Method, path: &str, ltik: &str) -> reqwest::RequestBuilder {
-    ctx.client
-        .request(method, format!("{}{path}", ctx.gate))
-        .header(
-            AUTHORIZATION,
-            format!("LTIK-AUTH-V2 {}:{ltik}", server::API_KEY),
-        )
+fn api(
+    ctx: &Ctx,
+    gate: &str,
+    method: reqwest::Method,
+    path: &str,
+    ltik: &str,
+) -> reqwest::RequestBuilder {
+    ctx.client.request(method, format!("{gate}{path}")).header(
+        AUTHORIZATION,
+        format!("LTIK-AUTH-V2 {}:{ltik}", server::API_KEY),
+    )
 }
 
 /// Sends an API request and returns the body when the status is `expected`.
@@ -631,8 +688,9 @@ async fn expect_status(
 }
 
 /// `GET /api/idtoken`: expects 200 and a JSON body.
-async fn read_idtoken(ctx: &Ctx, ltik: &str) -> Result<(), String> {
-    let body = expect_status(api(ctx, reqwest::Method::GET, "/api/idtoken", ltik), 200).await?;
+async fn read_idtoken(ctx: &Ctx, gate: &str, ltik: &str) -> Result<(), String> {
+    let request = api(ctx, gate, reqwest::Method::GET, "/api/idtoken", ltik);
+    let body = expect_status(request, 200).await?;
     if body.as_ref().first() != Some(&b'{') {
         return Err("the body is not a JSON object".into());
     }
@@ -641,7 +699,7 @@ async fn read_idtoken(ctx: &Ctx, ltik: &str) -> Result<(), String> {
 
 /// `POST /api/lineitems/default/scores` for a user no other post of the run names: expects
 /// 204 (the platform accepted it).
-async fn post_score(ctx: &Ctx, ltik: &str) -> Result<(), String> {
+async fn post_score(ctx: &Ctx, gate: &str, ltik: &str) -> Result<(), String> {
     let user = ctx.next_user.fetch_add(1, Ordering::Relaxed);
     let score = json!({
         "userId": format!("ltibench-user-{user}"),
@@ -650,14 +708,21 @@ async fn post_score(ctx: &Ctx, ltik: &str) -> Result<(), String> {
         "scoreGiven": 7,
         "scoreMaximum": 10,
     });
-    let request = api(ctx, reqwest::Method::POST, SCORES, ltik).json(&score);
+    let request = api(ctx, gate, reqwest::Method::POST, SCORES, ltik).json(&score);
     expect_status(request, 204).await.map(drop)
 }
 
 /// The launch's line item URL, as `/api/idtoken` names it (untimed; the scores posted to
 /// `default` are stored under it).
 async fn line_item(ctx: &Ctx, ltik: &str) -> Result<String, String> {
-    let body = expect_status(api(ctx, reqwest::Method::GET, "/api/idtoken", ltik), 200).await?;
+    let request = api(
+        ctx,
+        &ctx.gates[0],
+        reqwest::Method::GET,
+        "/api/idtoken",
+        ltik,
+    );
+    let body = expect_status(request, 200).await?;
     let idtoken: serde_json::Value =
         serde_json::from_slice(body.as_ref()).map_err(|e| format!("/api/idtoken: {e}"))?;
     idtoken["services"]["assignmentAndGrades"]["lineItemId"]

@@ -21,11 +21,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `ltigate serve` on a free loopback port with `database_url`, or a SQLite
-    /// database in `dir`, and waits until `/readyz` answers.
+    /// Starts `ltigate serve` number `node` on a free loopback port with `database_url`, or
+    /// a SQLite database in `dir`, and waits until `/readyz` answers.
     pub async fn start(
         binary: &Path,
         dir: &Path,
+        node: usize,
         database_url: Option<&str>,
         app_launch_url: &str,
     ) -> Result<Self, String> {
@@ -34,7 +35,7 @@ impl Server {
         let database_url = database_url
             .map(str::to_owned)
             .unwrap_or_else(|| format!("sqlite://{}", db.display()));
-        let log = dir.join("server.log");
+        let log = dir.join(format!("server-{node}.log"));
         let log_file = File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
         let mut command = Command::new(binary);
         // Inherited LTIGATE_* or RUST_LOG variables would change what is measured.
