@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Form, Query, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, REFERRER_POLICY, SET_COOKIE,
+    CACHE_CONTROL, CONTENT_TYPE, LOCATION, ORIGIN, REFERRER_POLICY, SET_COOKIE,
 };
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -128,7 +128,7 @@ async fn launch(
         Ok(login) => login,
         Err(failure) => return failure_page(&state.refusals, &failure),
     };
-    let cookie = read_cookie(&headers, &cookie_name(&login.id));
+    let cookie = super::cookie::read(&headers, &cookie_name(&login.id));
     let binding = match (cookie.as_deref(), form.lti_storage_binding.as_deref()) {
         (Some(value), _) => Binding::Cookie(value),
         (None, Some(value)) => Binding::Form {
@@ -201,17 +201,6 @@ fn posted_from_own_origin(headers: &HeaderMap, public_url: &url::Url) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|site| site.eq_ignore_ascii_case("same-origin"));
     origin_is_own || fetch_same_origin
-}
-
-fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// The login page that stores the state's binding in the platform's storage, then goes to

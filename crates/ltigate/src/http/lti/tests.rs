@@ -1,9 +1,11 @@
 //! The launch route's header parsing: the state cookie and the origin of a form post.
 
 use axum::http::HeaderValue;
+use axum::http::header::COOKIE;
 use proptest::prelude::*;
 
 use super::*;
+use crate::http::cookie::read as read_cookie;
 
 fn headers(name: axum::http::HeaderName, values: &[&str]) -> HeaderMap {
     let mut map = HeaderMap::new();
