@@ -308,7 +308,14 @@ async fn run(args: Args) -> Result<u64, String> {
         let posted = warmup + services.latencies_us.len();
         let stored = ctx.sim.scores_received(&lineitem).len();
         let tokens = ctx.sim.token_requests();
-        report::print_service_targets(services, ctx.ticks_per_sec, &tokens, posted, stored);
+        report::print_service_targets(
+            services,
+            ctx.ticks_per_sec,
+            &tokens,
+            args.nodes,
+            posted,
+            stored,
+        );
         if stored != posted {
             errors += posted.abs_diff(stored) as u64;
         }

@@ -181,11 +181,13 @@ pub fn print_rss(phases: &[Phase], batch_sizes: &[usize]) {
     }
 }
 
-/// The services phase against issue 9 item 9, and the token requests of the whole run.
+/// The services phase against issue 9 item 9, and the token requests of the whole run. Each
+/// of `nodes` may fetch a token once: the single flight is per node, the cache shared.
 pub fn print_service_targets(
     services: &Phase,
     ticks_per_sec: u64,
     token_requests: &[TokenRequestRecord],
+    nodes: usize,
     posted: usize,
     stored: usize,
 ) {
@@ -206,9 +208,9 @@ pub fn print_service_targets(
         verdict(cpu <= 0.1)
     );
     println!(
-        "  token requests         {requests} for {} scope set(s) over the whole run, warm-up included  (target one per set)  {}",
+        "  token requests         {requests} for {} scope set(s) over the whole run, warm-up included  (target at most one per set and node)  {}",
         scope_sets.len(),
-        verdict(requests == scope_sets.len())
+        verdict(requests <= scope_sets.len() * nodes)
     );
     println!(
         "  scores the simulator stored: {stored} of {posted} answered 204  {}",
