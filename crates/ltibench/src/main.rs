@@ -6,9 +6,11 @@
 //! database, as behind a load balancer without sticky sessions: the login of flow `i` goes to
 //! node `i mod N`, its launch to the next node, its idtoken read and score post to the one
 //! after (so consecutive steps of a flow never meet the same node twice in a row). It registers
-//! the simulator through the admin API, then runs the launch flow in batches, each with five
+//! the simulator through the admin API, then runs the launch flow in batches, each with six
 //! phases:
 //!
+//! 0. timed: N `GET /healthz`, the cheapest request ltigate answers: what the HTTP exchange
+//!    alone costs the server on this machine, the floor under every other phase;
 //! 1. timed: N logins (`POST /lti/login`), keeping each redirect URL and the cookies set;
 //! 2. untimed: the simulator signs one id_token per login, for that login's state and nonce,
 //!    in parallel on all cores (RS256 signing is the LMS's cost, not ltigate's);
@@ -217,7 +219,7 @@ async fn run(args: Args) -> Result<u64, String> {
     print_header(&args, &ctx);
     let mut phases = new_phases();
     // Without the services phase its row is left out of every report.
-    let shown = if ctx.services { 4 } else { 3 };
+    let shown = if ctx.services { 5 } else { 4 };
 
     // Warm-up, not recorded: the first launch fetches the simulator's JWKS, the first score
     // post a service access token.
@@ -279,7 +281,7 @@ async fn run(args: Args) -> Result<u64, String> {
         signing.wall.as_secs_f64(),
         args.launches as f64 / signing.wall.as_secs_f64().max(1e-9)
     );
-    let [login, launch, read, services] = &phases;
+    let [floor, login, launch, read, services] = &phases;
     let timed = login.usage.wall + launch.usage.wall + read.usage.wall;
     println!(
         "complete flows (login + launch + idtoken, signing excluded): {:.0}/s",
@@ -295,6 +297,7 @@ async fn run(args: Args) -> Result<u64, String> {
         server::load_average()
     );
     report::print_targets(
+        floor,
         login,
         launch,
         ctx.ticks_per_sec,
@@ -323,8 +326,8 @@ async fn run(args: Args) -> Result<u64, String> {
     Ok(errors)
 }
 
-fn new_phases() -> [Phase; 4] {
-    ["login", "launch", "idtoken", "services"].map(Phase::new)
+fn new_phases() -> [Phase; 5] {
+    ["healthz", "login", "launch", "idtoken", "services"].map(Phase::new)
 }
 
 fn print_header(args: &Args, ctx: &Ctx) {
@@ -388,10 +391,24 @@ async fn run_batch(
     ctx: &Arc<Ctx>,
     n: usize,
     concurrency: usize,
-    phases: &mut [Phase; 4],
+    phases: &mut [Phase; 5],
     signing: &mut Usage,
 ) -> Result<Option<String>, String> {
-    let [login_phase, launch_phase, read_phase, services_phase] = phases;
+    let [
+        floor_phase,
+        login_phase,
+        launch_phase,
+        read_phase,
+        services_phase,
+    ] = phases;
+    {
+        let ctx2 = Arc::clone(ctx);
+        timed(ctx, floor_phase, n, concurrency, move |i| {
+            let ctx = Arc::clone(&ctx2);
+            async move { healthz(&ctx, ctx.gate(i, 0)).await }
+        })
+        .await?;
+    }
 
     // Login initiation parameters come from the LMS: prepared before the clock starts.
     let params: Arc<Vec<Vec<(String, String)>>> = Arc::new(
@@ -540,6 +557,13 @@ where
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// `GET /healthz`: expects 200.
+async fn healthz(ctx: &Ctx, gate: &str) -> Result<(), String> {
+    expect_status(ctx.client.get(format!("{gate}/healthz")), 200)
+        .await
+        .map(drop)
 }
 
 /// `POST /lti/login`: expects a 302 to the platform and keeps every cookie set.

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::admin_page::AdminSessions;
-use crate::http::{self, ApiKeys, AppState};
+use crate::http::{self, ApiKeys, AppState, Services};
 use crate::keys::{self, KeyError, KeyRing};
 use crate::launch::state::StateSigner;
 use crate::launch::{Launcher, PlatformKeys, Refusals};
@@ -152,7 +152,7 @@ impl Server {
         let registrar = Registrar::new(store.clone(), outbound, config.clone(), clock.clone())
             .with_random(random.clone());
         let deep_linker = DeepLinker::new(keys.clone(), clock.clone(), random);
-        let state = AppState {
+        let state = AppState::new(Services {
             launcher,
             registrar,
             platforms: Platforms::new(store.clone(), keys.clone(), clock.clone()),
@@ -167,7 +167,7 @@ impl Server {
             api_keys: ApiKeys::new(api_key_hashes),
             config,
             clock,
-        };
+        });
         Ok(Self {
             listener,
             metrics_listener,

@@ -51,9 +51,28 @@ use crate::services::tokens::ServiceClient;
 
 pub use auth::ApiKeys;
 
-/// What every handler can reach.
+/// What every handler can reach. axum clones it for every request (and every middleware
+/// layer), so it is one `Arc`: one reference count to touch instead of one per service.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services behind [`AppState`].
+#[derive(Debug)]
+pub struct Services {
     pub config: Arc<Config>,
     pub keys: KeyRing,
     pub clock: Clock,
