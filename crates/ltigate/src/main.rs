@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Self-hosted LTI 1.3 / LTI Advantage gateway.
 #[derive(Debug, Parser)]
 #[command(name = "ltigate", version, about)]
