@@ -372,6 +372,9 @@ struct PlatformRow {
     status: &'static str,
     deployments: Vec<String>,
     registered: String,
+    /// When it first and last launched, or "never": a registration is proven by a launch.
+    first_launch: String,
+    last_launch: String,
 }
 
 #[derive(Debug)]
@@ -421,6 +424,8 @@ impl PlatformRow {
             status: p.settings.status.as_str(),
             deployments: p.settings.deployment_ids.clone(),
             registered: time(p.created_at),
+            first_launch: p.activity.first_at.map_or_else(|| "never".to_owned(), time),
+            last_launch: p.activity.last_at.map_or_else(|| "never".to_owned(), time),
         }
     }
 }
