@@ -596,6 +596,13 @@ async fn stored_activity(store: &Store, id: &str) -> LaunchActivity {
     store.platforms(&filter).await.unwrap().remove(0).activity
 }
 
+fn launched(first_at: i64, last_at: i64) -> LaunchActivity {
+    LaunchActivity {
+        first_at: Some(first_at),
+        last_at: Some(last_at),
+    }
+}
+
 #[tokio::test]
 async fn launch_activity_is_written_at_once_then_at_most_once_a_minute() {
     let (store, _db) = temp_store().await;
@@ -615,10 +622,7 @@ async fn launch_activity_is_written_at_once_then_at_most_once_a_minute() {
     );
 
     store.note_launch(&id, 1_000).await;
-    let first = LaunchActivity {
-        first_at: Some(1_000),
-        last_at: Some(1_000),
-    };
+    let first = launched(1_000, 1_000);
     assert_eq!(stored_activity(&store, &id).await, first);
     assert_eq!(
         stored_activity(&store, &other).await,
@@ -633,10 +637,7 @@ async fn launch_activity_is_written_at_once_then_at_most_once_a_minute() {
         .await;
     assert_eq!(
         stored_activity(&store, &id).await,
-        LaunchActivity {
-            first_at: Some(1_000),
-            last_at: Some(1_000 + ACTIVITY_WRITE_EVERY_SECS),
-        }
+        launched(1_000, 1_000 + ACTIVITY_WRITE_EVERY_SECS)
     );
 }
 
@@ -652,19 +653,7 @@ async fn another_node_never_moves_launch_activity_back() {
     // A second node (its own throttle) whose launch was earlier, or whose clock is behind.
     let node_b = Store::connect(&db.url).await.unwrap();
     node_b.note_launch(&id, 4_000).await;
-    assert_eq!(
-        stored_activity(&store, &id).await,
-        LaunchActivity {
-            first_at: Some(5_000),
-            last_at: Some(5_000),
-        }
-    );
+    assert_eq!(stored_activity(&store, &id).await, launched(5_000, 5_000));
     node_b.note_launch(&id, 6_000).await;
-    assert_eq!(
-        stored_activity(&store, &id).await,
-        LaunchActivity {
-            first_at: Some(5_000),
-            last_at: Some(6_000),
-        }
-    );
+    assert_eq!(stored_activity(&store, &id).await, launched(5_000, 6_000));
 }
