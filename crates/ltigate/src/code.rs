@@ -156,6 +156,7 @@ codes! {
     DeepLinkingItemRefused => "DEEP_LINKING_ITEM_REFUSED",
     // The admin web page.
     AdminSignInRequired => "ADMIN_SIGN_IN_REQUIRED",
+    AdminSignInRateLimited => "ADMIN_SIGN_IN_RATE_LIMITED",
     CsrfTokenInvalid => "CSRF_TOKEN_INVALID",
     OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
     KeyRotationInProgress => "KEY_ROTATION_IN_PROGRESS",

@@ -42,6 +42,10 @@ pub struct Config {
     /// Key for the admin API; the admin API is off when absent.
     #[serde(default)]
     pub admin_key: Option<KeyHash>,
+    /// Wrong admin keys allowed per client address, on the admin page's sign-in and the
+    /// admin API together; over it every attempt is refused (429) until the bucket refills.
+    #[serde(default)]
+    pub admin_sign_in_limit: RateLimitConfig,
     #[serde(default)]
     pub app: AppConfig,
     #[serde(default)]
@@ -491,6 +495,7 @@ impl Default for Config {
             allow_insecure_http: false,
             api_keys: Vec::new(),
             admin_key: None,
+            admin_sign_in_limit: RateLimitConfig::default(),
             app: AppConfig::default(),
             tool: ToolConfig::default(),
             keys: KeysConfig::default(),

@@ -87,11 +87,18 @@ impl Platforms {
             .collect())
     }
 
+    /// One platform, read from the database: the launch path's cache does not serve the
+    /// admin, whose view carries the launch activity and other nodes' changes.
     pub async fn get(&self, id: &str) -> Result<PlatformRecord, PlatformsError> {
+        let filter = PlatformFilter {
+            id: Some(id.to_owned()),
+            ..Default::default()
+        };
         let platform = self
             .store
-            .platform(id)
+            .platforms(&filter)
             .await?
+            .pop()
             .ok_or(PlatformsError::NotFound)?;
         self.record(platform).await
     }

@@ -36,6 +36,7 @@ use crate::telemetry::{self, OutboundKind, RegistrationOutcome};
 
 use lti::registration::MAX_DOCUMENT_LEN as MAX_DOCUMENT_BYTES;
 
+pub use rate_limit::FailureLimiter;
 pub use rate_limit::{ClientLimiter, client_address};
 
 /// Which exchange with the platform failed.

@@ -162,7 +162,8 @@ impl Server {
             services,
             service_keys,
             refusals,
-            admin_sessions: AdminSessions::new(admin_session_secret.as_bytes()),
+            admin_sessions: AdminSessions::new(admin_session_secret.as_bytes())
+                .with_key_limit(&config.admin_sign_in_limit),
             admin_key: config.admin_key.clone(),
             api_keys: ApiKeys::new(api_key_hashes),
             config,

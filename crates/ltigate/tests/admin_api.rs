@@ -419,3 +419,68 @@ async fn authorization_server_is_set_kept_and_cleared() {
         .unwrap();
     expect_error(response, 400, "INVALID_FIELD").await;
 }
+
+/// A wrong-key limit of two at once, one more a minute (the test's whole life).
+fn two_wrong_keys(c: &mut ltigate::config::Config) {
+    c.admin_sign_in_limit.per_minute = 1;
+    c.admin_sign_in_limit.burst = 2;
+}
+
+/// `GET /admin/platforms` with `key`, as the client `forwarded_for` names (through a
+/// trusted proxy) or as the loopback peer itself.
+async fn list_with(gate: &TestGate, key: &str, forwarded_for: Option<&str>) -> reqwest::Response {
+    let mut request = gate
+        .client
+        .get(gate.url("/admin/platforms"))
+        .bearer_auth(key);
+    if let Some(client) = forwarded_for {
+        request = request.header("x-forwarded-for", client);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn wrong_admin_keys_over_the_limit_get_429_even_with_the_right_key() {
+    let gate = TestGate::start(two_wrong_keys).await;
+    // The right key never counts: automation that knows it is never slowed down.
+    for _ in 0..5 {
+        assert_eq!(list_with(&gate, ADMIN_KEY, None).await.status(), 200);
+    }
+    for _ in 0..2 {
+        expect_error(
+            list_with(&gate, "guess", None).await,
+            401,
+            "INVALID_ADMIN_KEY",
+        )
+        .await;
+    }
+    for key in ["guess", ADMIN_KEY] {
+        let response = list_with(&gate, key, None).await;
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+        expect_error(response, 429, "ADMIN_SIGN_IN_RATE_LIMITED").await;
+    }
+}
+
+#[tokio::test]
+async fn the_wrong_key_limit_is_per_client_behind_a_trusted_proxy() {
+    let gate = TestGate::start(|c| {
+        two_wrong_keys(c);
+        c.registration.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let (guesser, admin) = (Some("203.0.113.7"), Some("198.51.100.20"));
+    for _ in 0..3 {
+        list_with(&gate, "guess", guesser).await;
+    }
+    let limited = list_with(&gate, ADMIN_KEY, guesser).await;
+    expect_error(limited, 429, "ADMIN_SIGN_IN_RATE_LIMITED").await;
+    assert_eq!(list_with(&gate, ADMIN_KEY, admin).await.status(), 200);
+    // Without a trusted proxy the header is the client's own claim and changes nothing:
+    // the loopback peer itself has not guessed yet.
+    assert_eq!(list_with(&gate, ADMIN_KEY, None).await.status(), 200);
+}

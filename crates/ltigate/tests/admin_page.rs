@@ -634,3 +634,89 @@ async fn hostile_platform_names_are_escaped() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn wrong_keys_over_the_limit_get_a_429_page_and_count_with_the_admin_api() {
+    let gate = TestGate::start(|c| {
+        c.admin_sign_in_limit.per_minute = 1;
+        c.admin_sign_in_limit.burst = 3;
+    })
+    .await;
+    let mut browser = Browser::new(&gate);
+    assert_eq!(browser.sign_in_with("guess-1").await.status(), 401);
+    assert_eq!(browser.sign_in_with("guess-2").await.status(), 401);
+    // The third wrong key goes through the admin API: one limit for both doors.
+    let api = gate
+        .client
+        .get(gate.url("/admin/platforms"))
+        .bearer_auth("guess-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401);
+
+    for key in ["guess-4", ADMIN_KEY] {
+        let response = browser.sign_in_with(key).await;
+        assert!(session_set_cookie(&response).is_none(), "no session");
+        let retry_after = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            retry_after
+                .parse::<u64>()
+                .is_ok_and(|s| (1..=60).contains(&s)),
+            "{retry_after}"
+        );
+        assert_eq!(
+            response.headers()["x-frame-options"],
+            "DENY",
+            "the page's headers"
+        );
+        assert_eq!(refused(response, 429).await, "ADMIN_SIGN_IN_RATE_LIMITED");
+    }
+    assert!(browser.cookie.is_none());
+    assert_eq!(
+        browser.get("/admin/").await.status(),
+        200,
+        "the form still shows"
+    );
+}
+
+#[tokio::test]
+async fn the_platform_table_shows_first_and_last_launch() {
+    let lms = Lms::start_at(manual_clock_at_now(), json!({})).await;
+    let browser = Browser::signed_in(&lms.gate).await;
+    let row = |page: &str| {
+        let start = format!("data-id=\"{}\"", lms.platform_id);
+        between(page, &start, "</tr>")
+            .unwrap_or_else(|| panic!("no row for the platform: {page}"))
+            .to_owned()
+    };
+    let before = row(&browser.overview().await);
+    assert!(
+        before.contains("<td class=\"first-launch\">never</td>")
+            && before.contains("<td class=\"last-launch\">never</td>"),
+        "{before}"
+    );
+    lms.do_launch(MessageType::ResourceLink).await.ltik();
+    let launched: Value = lms.platform().await;
+    let at = launched["firstLaunchAt"].as_i64().unwrap();
+    let after = row(&browser.overview().await);
+    let shown = between(&after, "<td class=\"first-launch\">", "</td>").unwrap();
+    assert!(!after.contains(">never<"), "{after}");
+    assert!(shown.ends_with(&page_time(at)), "{shown} at {at}");
+    let last = between(&after, "<td class=\"last-launch\">", "</td>").unwrap();
+    assert_eq!(last, shown);
+}
+
+/// The time of day of a Unix time as the page ends it (`... 14:00:00 UTC`).
+fn page_time(unix: i64) -> String {
+    let day = unix.rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        day / 3600,
+        day % 3600 / 60,
+        day % 60
+    )
+}

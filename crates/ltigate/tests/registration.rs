@@ -154,6 +154,12 @@ async fn register_pending_then_activated_then_launch() {
         page.html.contains("pending"),
         "the admin is told it waits for approval"
     );
+    assert!(
+        page.html
+            .contains("add the tool to a course and launch it once after it is activated"),
+        "the admin is told how to prove the registration: {}",
+        page.html
+    );
 
     let stored = platforms(&gate).await;
     assert_eq!(stored.len(), 1);
@@ -188,6 +194,7 @@ async fn register_pending_then_activated_then_launch() {
     lms.do_launch(MessageType::ResourceLink).await.ltik();
     let after = lms.platform().await;
     assert_eq!(after["deploymentIds"].as_array().unwrap().len(), 1);
+    assert!(after["firstLaunchAt"].is_i64(), "the test launch: {after}");
 }
 
 #[tokio::test]
@@ -197,6 +204,12 @@ async fn register_without_token_and_auto_activated() {
     let page = open_register(&gate, &sim, false).await;
     page.assert_confirmed();
     assert!(page.html.contains("active"));
+    assert!(
+        page.html
+            .contains("add the tool to a course and launch it once:"),
+        "{}",
+        page.html
+    );
     let platform = platforms(&gate).await.remove(0);
     assert_eq!(platform["status"], "active");
     lms(gate, sim, &platform)

@@ -69,6 +69,11 @@ pub struct PlatformView {
     pending_change: Option<ChangeView>,
     created_at: i64,
     updated_at: i64,
+    /// When the platform first launched the tool (Unix seconds); null: it never has, so the
+    /// registration is not proven yet.
+    first_launch_at: Option<i64>,
+    /// When it last launched the tool (Unix seconds, up to a minute behind); null: never.
+    last_launch_at: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -142,6 +147,8 @@ impl PlatformView {
             pending_change: change.map(ChangeView::from),
             created_at: p.created_at,
             updated_at: p.updated_at,
+            first_launch_at: p.activity.first_at,
+            last_launch_at: p.activity.last_at,
         }
     }
 }

@@ -14,7 +14,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, ORIGIN, REFERRER_POLICY,
-    SET_COOKIE, X_FRAME_OPTIONS,
+    RETRY_AFTER, SET_COOKIE, X_FRAME_OPTIONS,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -25,8 +25,9 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 pub use session::AdminSessions;
-use session::{COOKIE as SESSION_COOKIE, LIFETIME_SECS, Session};
+use session::{COOKIE as SESSION_COOKIE, KeyRefused, LIFETIME_SECS, Session};
 
+use super::extract::ClientIp;
 use super::{AppState, codes, cookie};
 use crate::code::Code;
 use crate::platforms::PlatformRecord;
@@ -206,11 +207,13 @@ struct SignInForm {
     admin_key: Option<String>,
 }
 
-/// Checks the admin key exactly as the admin API does (against its stored hash); a wrong
-/// key gets the form again with one fixed sentence.
+/// Checks the admin key exactly as the admin API does (against its stored hash, within the
+/// same per-client limit of wrong keys); a wrong key gets the form again with one fixed
+/// sentence, an address over the limit the refusal page with `Retry-After`.
 async fn sign_in(
     AdminOn(admin_key): AdminOn,
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Result<Response, Refusal> {
@@ -219,13 +222,27 @@ async fn sign_in(
         .ok()
         .and_then(|Form(f)| f.admin_key)
         .unwrap_or_default();
-    if !admin_key.matches(&presented) {
-        tracing::warn!(code = %Code::InvalidAdminKey, "admin page sign-in refused");
-        let page = SignInPage {
-            error: Some(codes::public(Code::InvalidAdminKey).sentence),
-            signed_out: false,
-        };
-        return Ok((StatusCode::UNAUTHORIZED, html(&page)).into_response());
+    match state
+        .admin_sessions
+        .check_key(&admin_key, &presented, client)
+    {
+        Ok(()) => {}
+        Err(KeyRefused::Invalid) => {
+            tracing::warn!(code = %Code::InvalidAdminKey, "admin page sign-in refused");
+            let page = SignInPage {
+                error: Some(codes::public(Code::InvalidAdminKey).sentence),
+                signed_out: false,
+            };
+            return Ok((StatusCode::UNAUTHORIZED, html(&page)).into_response());
+        }
+        Err(KeyRefused::RateLimited(limited)) => {
+            let code = Code::AdminSignInRateLimited;
+            tracing::warn!(%code, client = ?client, "admin page sign-in over the rate limit");
+            let mut page = Refusal::Code(code).into_response();
+            page.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(limited.retry_after_secs()));
+            return Ok(page);
+        }
     }
     let value = state.admin_sessions.issue(&admin_key, state.clock.now());
     let cookie = session_cookie(&state, &value, LIFETIME_SECS);
@@ -372,6 +389,9 @@ struct PlatformRow {
     status: &'static str,
     deployments: Vec<String>,
     registered: String,
+    /// When it first and last launched, or "never": a registration is proven by a launch.
+    first_launch: String,
+    last_launch: String,
 }
 
 #[derive(Debug)]
@@ -421,6 +441,8 @@ impl PlatformRow {
             status: p.settings.status.as_str(),
             deployments: p.settings.deployment_ids.clone(),
             registered: time(p.created_at),
+            first_launch: p.activity.first_at.map_or_else(|| "never".to_owned(), time),
+            last_launch: p.activity.last_at.map_or_else(|| "never".to_owned(), time),
         }
     }
 }

@@ -3,11 +3,15 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderValue;
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::admin_page::session::KeyRefused;
 use super::error::ApiError;
+use super::extract::ClientIp;
 use crate::code::Code;
 use crate::secret::KeyHash;
 
@@ -27,27 +31,42 @@ impl ApiKeys {
 }
 
 /// Proof that the request carried the admin key (`Authorization: Bearer <ADMIN_KEY>`).
+/// Wrong keys count against the client's limit shared with the admin page's sign-in: a
+/// limit on one door only would send guessing to the other.
 #[derive(Debug)]
 pub struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let Some(admin_key) = &state.admin_key else {
             return Err(ApiError::described(
                 Code::AdminApiDisabled,
                 "The admin API is disabled: set admin_key in the configuration.",
-            ));
+            )
+            .into_response());
         };
-        let key = bearer(parts, "Send Authorization: Bearer <ADMIN_KEY>.")?;
-        if admin_key.matches(key) {
-            Ok(Admin)
-        } else {
-            Err(ApiError::described(
+        let ClientIp(client) = ClientIp::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let key = bearer(parts, "Send Authorization: Bearer <ADMIN_KEY>.")
+            .map_err(IntoResponse::into_response)?;
+        match state.admin_sessions.check_key(admin_key, key, client) {
+            Ok(()) => Ok(Admin),
+            Err(KeyRefused::Invalid) => Err(ApiError::described(
                 Code::InvalidAdminKey,
                 "The admin key is not valid.",
-            ))
+            )
+            .into_response()),
+            Err(KeyRefused::RateLimited(limited)) => {
+                tracing::warn!(client = ?client, "admin API key checks over the rate limit");
+                let mut answer = ApiError::new(Code::AdminSignInRateLimited).into_response();
+                answer
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(limited.retry_after_secs()));
+                Err(answer)
+            }
         }
     }
 }

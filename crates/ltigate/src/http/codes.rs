@@ -389,6 +389,11 @@ pub fn public(code: Code) -> Public {
             "Sign in with the admin key first, or again: the session ended.",
             "Open the admin page and sign in.",
         ),
+        C::AdminSignInRateLimited => (
+            S::TOO_MANY_REQUESTS,
+            "Too many wrong admin keys came from this address.",
+            "Wait for the time the answer gives (Retry-After), then try again with the right key.",
+        ),
         C::CsrfTokenInvalid => (
             S::FORBIDDEN,
             "The form did not carry this session's token, so nothing was changed.",

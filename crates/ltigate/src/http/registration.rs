@@ -1,14 +1,11 @@
 //! Dynamic Registration routes: `/lti/register` for the LMS administrator, and the app API of
 //! the intermediate page flow (`/api/registrations/{id}`, `.../complete`).
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::Extension;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{LOCATION, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -21,12 +18,13 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::AppKey;
 use super::error::ApiError;
+use super::extract::ClientIp;
 use super::openapi::schemas::{RegistrationCompleted, RegistrationOffer};
 use super::openapi::{RegistrationCompleteErrors, RegistrationShowErrors};
 use super::pages::{Nonce, refusal_page, script_page};
 use crate::code::Code;
 use crate::code::DisplayChain;
-use crate::registration::{CompleteOptions, Completed, RegistrationFailure, client_address};
+use crate::registration::{CompleteOptions, Completed, RegistrationFailure};
 use crate::store::PlatformStatus;
 use lti::registration::ToolMessage;
 
@@ -70,21 +68,10 @@ struct RegisteredPage<'a> {
 
 async fn register(
     State(state): State<AppState>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    ClientIp(client): ClientIp,
     query: Result<Query<RegisterQuery>, QueryRejection>,
 ) -> Response {
     // Every call counts, readable or not: each may cost outbound fetches.
-    let forwarded_for: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    let client = client_address(
-        peer.map(|Extension(ConnectInfo(addr))| addr.ip()),
-        &forwarded_for,
-        &state.config.registration.trusted_proxies,
-    );
     if let Err(limited) = state.registrar.admit(client) {
         tracing::warn!(client = ?client, "registration call over the rate limit");
         let mut page = failure_page(&limited.failure());

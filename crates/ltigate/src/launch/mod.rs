@@ -277,7 +277,7 @@ impl Launcher {
             expires_at: now + self.config.launch.ltik_ttl.as_secs() as i64,
         };
         match self.store.record_launch(&write).await {
-            Ok(()) => {}
+            Ok(()) => self.store.note_launch(&platform.id, now).await,
             Err(LaunchWriteError::NonceReplayed) => {
                 return Err(LaunchFailure::NonceReplayed);
             }

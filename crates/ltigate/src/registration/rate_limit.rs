@@ -1,12 +1,15 @@
 //! The per-client limit on `/lti/register`: every call costs outbound fetches and may store
-//! a platform, so an anonymous caller gets a small burst, then a slow refill.
+//! a platform, so an anonymous caller gets a small burst, then a slow refill. The same
+//! buckets limit wrong admin keys ([`FailureLimiter`]).
 //!
 //! The state is in this process only (like the caches): behind a load balancer each node
 //! allows its own burst, and the pending cap in the store bounds the total.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -55,6 +58,56 @@ impl ClientLimiter {
         limiter
             .check_key(&bucket_of(client))
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+/// A limit on failed attempts (wrong keys) per client: failures take from the client's
+/// bucket, and a client whose failure found the bucket empty is refused every attempt, right
+/// or wrong, until the wait has passed. Refusing before the key is compared is what makes
+/// the limit hold: otherwise an address over it would still learn which guess was right.
+/// Successful attempts cost nothing, so a client that knows the key is never slowed down.
+#[derive(Debug, Clone)]
+pub struct FailureLimiter {
+    failures: ClientLimiter,
+    /// Clients (by bucket) refused until the instant given.
+    blocked: std::sync::Arc<Mutex<HashMap<IpAddr, Instant>>>,
+}
+
+impl FailureLimiter {
+    pub fn new(config: &RateLimitConfig) -> Self {
+        Self {
+            failures: ClientLimiter::new(config),
+            blocked: Default::default(),
+        }
+    }
+
+    /// Whether `client` may make an attempt now; when not, how long until it may.
+    pub fn admit(&self, client: Option<IpAddr>) -> Result<(), Duration> {
+        let key = bucket_of(client);
+        let mut blocked = self.blocked.lock().expect("rate limit lock");
+        let Some(until) = blocked.get(&key).copied() else {
+            return Ok(());
+        };
+        match until.checked_duration_since(Instant::now()) {
+            Some(wait) if !wait.is_zero() => Err(wait),
+            _ => {
+                blocked.remove(&key);
+                Ok(())
+            }
+        }
+    }
+
+    /// Counts a failed attempt of `client`; when it was one too many, the client is refused
+    /// from now on for the returned wait.
+    pub fn failed(&self, client: Option<IpAddr>) -> Result<(), Duration> {
+        self.failures.check(client).inspect_err(|wait| {
+            let mut blocked = self.blocked.lock().expect("rate limit lock");
+            if blocked.len() > TRACKED_CLIENTS_BEFORE_CLEANUP {
+                let now = Instant::now();
+                blocked.retain(|_, until| *until > now);
+            }
+            blocked.insert(bucket_of(client), Instant::now() + *wait);
+        })
     }
 }
 
@@ -166,6 +219,32 @@ mod tests {
     }
 
     #[test]
+    fn only_failures_count_and_a_blocked_client_is_refused_before_any_attempt() {
+        let limiter = FailureLimiter::new(&RateLimitConfig {
+            per_minute: 1,
+            burst: 2,
+        });
+        let a = Some(ip("203.0.113.1"));
+        for _ in 0..10 {
+            assert!(limiter.admit(a).is_ok(), "successes cost nothing");
+        }
+        assert!(limiter.failed(a).is_ok());
+        assert!(limiter.failed(a).is_ok());
+        assert!(limiter.admit(a).is_ok());
+        let wait = limiter.failed(a).unwrap_err();
+        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
+        let refused = limiter.admit(a).unwrap_err();
+        assert!(refused <= wait && refused > Duration::from_secs(50));
+        // Other clients, and other /64s, keep their own buckets.
+        assert!(limiter.admit(Some(ip("203.0.113.2"))).is_ok());
+        assert!(limiter.failed(Some(ip("2001:db8::1"))).is_ok());
+        assert!(limiter.failed(Some(ip("2001:db8::2"))).is_ok());
+        assert!(limiter.failed(Some(ip("2001:db8::3"))).is_err());
+        assert!(limiter.admit(Some(ip("2001:db8::4"))).is_err(), "one /64");
+        assert!(limiter.admit(Some(ip("2001:db8:0:1::1"))).is_ok());
+    }
+
+    #[test]
     fn zero_per_minute_turns_the_limit_off() {
         let limiter = ClientLimiter::new(&RateLimitConfig {
             per_minute: 0,
@@ -173,6 +252,13 @@ mod tests {
         });
         for _ in 0..100 {
             assert!(limiter.check(None).is_ok());
+        }
+        let failures = FailureLimiter::new(&RateLimitConfig {
+            per_minute: 0,
+            burst: 1,
+        });
+        for _ in 0..100 {
+            assert!(failures.failed(None).is_ok() && failures.admit(None).is_ok());
         }
     }
 }

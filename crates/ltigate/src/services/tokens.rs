@@ -304,6 +304,7 @@ mod tests {
             },
             created_at: 0,
             updated_at: 0,
+            activity: Default::default(),
         }
     }
 

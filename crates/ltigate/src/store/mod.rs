@@ -4,6 +4,7 @@
 //! `ON CONFLICT`) serve SQLite and PostgreSQL. Routes call typed methods here and
 //! never see SQL. Migrations are embedded and run at connect.
 
+mod activity;
 mod keys;
 mod launch_batch;
 mod launches;
@@ -24,6 +25,7 @@ use sqlx::{AnyPool, Executor};
 
 use crate::clock::Clock;
 
+pub use activity::{LaunchActivity, WRITE_EVERY_SECS as ACTIVITY_WRITE_EVERY_SECS};
 pub use keys::StoredKey;
 pub use launches::{LaunchWrite, LaunchWriteError, StoredLaunch};
 pub use platform_key::{KeyMethod, PlatformKey, StaticKey};
@@ -91,6 +93,7 @@ pub struct Store {
     pool: AnyPool,
     platform_cache: platform_cache::PlatformCache,
     launches: launch_batch::LaunchBatcher,
+    activity: activity::ActivityRecorder,
 }
 
 /// Applied to every SQLite connection: WAL lets readers run beside the single writer,
@@ -206,6 +209,7 @@ impl Store {
             launches: launch_batch::LaunchBatcher::start(pool.clone()),
             pool,
             platform_cache: Default::default(),
+            activity: Default::default(),
         })
     }
 

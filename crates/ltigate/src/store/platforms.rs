@@ -6,6 +6,7 @@ use sqlx::{AssertSqlSafe, FromRow, Row};
 use lti::ids::{ClientId, Issuer};
 use url::Url;
 
+use super::activity::LaunchActivity;
 use super::platform_cache::CacheKey;
 use super::platform_key::PlatformKey;
 use super::registrations::{PENDING_LOCK, pending_count_sql};
@@ -47,6 +48,8 @@ pub struct Platform {
     pub settings: PlatformSettings,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When it first and last launched (see `store::activity`); cached reads may lag.
+    pub activity: LaunchActivity,
 }
 
 /// What a platform is registered with: everything needed to create one.
@@ -100,7 +103,8 @@ pub struct PlatformFilter {
 
 const PLATFORM_COLUMNS: &str = "p.id, p.issuer, p.client_id, p.name, p.auth_endpoint, \
      p.token_endpoint, p.auth_method, p.auth_key, p.status, p.allow_new_deployments, \
-     p.product_family, p.version, p.scopes, p.authorization_server, p.created_at, p.updated_at";
+     p.product_family, p.version, p.scopes, p.authorization_server, p.created_at, p.updated_at, \
+     p.first_launch_at, p.last_launch_at";
 
 impl FromRow<'_, AnyRow> for Platform {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -128,6 +132,10 @@ impl FromRow<'_, AnyRow> for Platform {
             settings,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            activity: LaunchActivity {
+                first_at: row.try_get("first_launch_at")?,
+                last_at: row.try_get("last_launch_at")?,
+            },
         })
     }
 }

@@ -586,3 +586,74 @@ fn printed_database_urls_hide_the_password() {
     );
     assert_eq!(redacted_url("sqlite://ltigate.db"), "sqlite://ltigate.db");
 }
+
+/// The launch activity as stored, read past the platform cache.
+async fn stored_activity(store: &Store, id: &str) -> LaunchActivity {
+    let filter = PlatformFilter {
+        id: Some(id.to_owned()),
+        ..Default::default()
+    };
+    store.platforms(&filter).await.unwrap().remove(0).activity
+}
+
+fn launched(first_at: i64, last_at: i64) -> LaunchActivity {
+    LaunchActivity {
+        first_at: Some(first_at),
+        last_at: Some(last_at),
+    }
+}
+
+#[tokio::test]
+async fn launch_activity_is_written_at_once_then_at_most_once_a_minute() {
+    let (store, _db) = temp_store().await;
+    let id = store
+        .insert_platform(&canvas("1000"), 100)
+        .await
+        .unwrap()
+        .id;
+    let other = store
+        .insert_platform(&canvas("1001"), 100)
+        .await
+        .unwrap()
+        .id;
+    assert_eq!(
+        stored_activity(&store, &id).await,
+        LaunchActivity::default()
+    );
+
+    store.note_launch(&id, 1_000).await;
+    let first = launched(1_000, 1_000);
+    assert_eq!(stored_activity(&store, &id).await, first);
+    assert_eq!(
+        stored_activity(&store, &other).await,
+        LaunchActivity::default()
+    );
+    store
+        .note_launch(&id, 1_000 + ACTIVITY_WRITE_EVERY_SECS - 1)
+        .await;
+    assert_eq!(stored_activity(&store, &id).await, first, "throttled");
+    store
+        .note_launch(&id, 1_000 + ACTIVITY_WRITE_EVERY_SECS)
+        .await;
+    assert_eq!(
+        stored_activity(&store, &id).await,
+        launched(1_000, 1_000 + ACTIVITY_WRITE_EVERY_SECS)
+    );
+}
+
+#[tokio::test]
+async fn another_node_never_moves_launch_activity_back() {
+    let (store, db) = temp_store().await;
+    let id = store
+        .insert_platform(&canvas("1000"), 100)
+        .await
+        .unwrap()
+        .id;
+    store.note_launch(&id, 5_000).await;
+    // A second node (its own throttle) whose launch was earlier, or whose clock is behind.
+    let node_b = Store::connect(&db.url).await.unwrap();
+    node_b.note_launch(&id, 4_000).await;
+    assert_eq!(stored_activity(&store, &id).await, launched(5_000, 5_000));
+    node_b.note_launch(&id, 6_000).await;
+    assert_eq!(stored_activity(&store, &id).await, launched(5_000, 6_000));
+}

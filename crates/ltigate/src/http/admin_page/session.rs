@@ -5,9 +5,17 @@
 //!
 //! Being stateless, a session cannot be revoked on the server: signing out clears the
 //! cookie, and a copy of it stays valid until it expires ([`LIFETIME_SECS`]).
+//!
+//! Wrong admin keys are limited per client address ([`AdminSessions::check_key`]), for the
+//! page's sign-in and the admin API's Bearer key alike: both doors lead to the same key, so
+//! guesses through either count together.
+
+use std::net::IpAddr;
 
 use crate::clock::UnixTime;
+use crate::config::RateLimitConfig;
 use crate::launch::state::StateSigner;
+use crate::registration::{FailureLimiter, RateLimited};
 use crate::secret::{KeyHash, random_token};
 
 /// The session cookie's name.
@@ -24,18 +32,55 @@ pub struct Session {
     pub expires_at: UnixTime,
 }
 
-/// Issues and checks sessions and their CSRF tokens.
+/// Why a presented admin key was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRefused {
+    /// Not the admin key.
+    Invalid,
+    /// Too many wrong keys came from this client: this attempt was not compared.
+    RateLimited(RateLimited),
+}
+
+/// Issues and checks sessions and their CSRF tokens, and checks admin keys.
 #[derive(Debug, Clone)]
 pub struct AdminSessions {
     signer: StateSigner,
+    key_failures: FailureLimiter,
 }
 
 impl AdminSessions {
     /// `secret`: the shared secret of all nodes (never the login state's: one key, one use).
+    /// Wrong keys are limited with the default limit (see [`Self::with_key_limit`]).
     pub fn new(secret: &[u8]) -> Self {
         Self {
             signer: StateSigner::new(secret),
+            key_failures: FailureLimiter::new(&RateLimitConfig::default()),
         }
+    }
+
+    /// Limits wrong admin keys per client address as `limit` says.
+    pub fn with_key_limit(mut self, limit: &RateLimitConfig) -> Self {
+        self.key_failures = FailureLimiter::new(limit);
+        self
+    }
+
+    /// Whether `presented` is the admin key, for a `client` (None: address unknown) that
+    /// is not over its limit of wrong keys. An address over it is refused before the key is
+    /// compared, so it learns nothing; a right key never counts against the limit.
+    pub fn check_key(
+        &self,
+        admin_key: &KeyHash,
+        presented: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), KeyRefused> {
+        let limited = |retry_after| KeyRefused::RateLimited(RateLimited { retry_after });
+        self.key_failures.admit(client).map_err(limited)?;
+        if admin_key.matches(presented) {
+            return Ok(());
+        }
+        // The failure that empties the bucket is answered as limited already.
+        self.key_failures.failed(client).map_err(limited)?;
+        Err(KeyRefused::Invalid)
     }
 
     /// A new session's cookie value: `id.expires_at.mac`.
@@ -124,6 +169,40 @@ mod tests {
         assert!(sessions().open(&stretched, &key, 1_000).is_none());
         assert!(sessions().open("", &key, 1_000).is_none());
         assert!(sessions().open("a.b.c.d", &key, 1_000).is_none());
+    }
+
+    #[test]
+    fn wrong_keys_are_limited_per_client_and_right_ones_never_count() {
+        let sessions = sessions().with_key_limit(&RateLimitConfig {
+            per_minute: 1,
+            burst: 2,
+        });
+        let key = KeyHash::of("admin");
+        let a = Some(IpAddr::from([203, 0, 113, 1]));
+        for _ in 0..5 {
+            assert_eq!(sessions.check_key(&key, "admin", a), Ok(()));
+        }
+        assert_eq!(
+            sessions.check_key(&key, "guess", a),
+            Err(KeyRefused::Invalid)
+        );
+        assert_eq!(
+            sessions.check_key(&key, "guess", a),
+            Err(KeyRefused::Invalid)
+        );
+        let over = sessions.check_key(&key, "guess", a);
+        assert!(matches!(over, Err(KeyRefused::RateLimited(_))), "{over:?}");
+        // Now even the right key is not compared for this client; others are unaffected.
+        let right = sessions.check_key(&key, "admin", a);
+        assert!(
+            matches!(right, Err(KeyRefused::RateLimited(_))),
+            "{right:?}"
+        );
+        let b = Some(IpAddr::from([203, 0, 113, 2]));
+        assert_eq!(sessions.check_key(&key, "admin", b), Ok(()));
+        // Clones (the state handed to each request) share the limit.
+        let clone = sessions.clone();
+        assert!(clone.check_key(&key, "admin", a).is_err());
     }
 
     #[test]

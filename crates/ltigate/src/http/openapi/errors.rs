@@ -41,6 +41,7 @@ const ADMIN: &[Code] = &[
     Code::AdminApiDisabled,
     Code::MissingAuthorization,
     Code::InvalidAdminKey,
+    Code::AdminSignInRateLimited,
 ];
 /// A call ltigate makes to the platform with its access token (`services::tokens`).
 const PLATFORM_CALL: &[Code] = &[
