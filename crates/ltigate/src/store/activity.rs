@@ -36,7 +36,7 @@ impl ActivityRecorder {
     /// Whether a launch at `now` should be written; if so, it is counted as written (so
     /// concurrent launches of the platform do not all write).
     fn claim(&self, platform_id: &str, now: i64) -> bool {
-        let mut written = self.written.lock().expect("activity lock");
+        let mut written = self.lock();
         // A clock that stepped back makes the mark stale rather than young.
         let due = written
             .get(platform_id)
@@ -52,10 +52,12 @@ impl ActivityRecorder {
 
     /// Forgets a claim whose write failed, so the next launch tries again.
     fn release(&self, platform_id: &str) {
-        self.written
-            .lock()
-            .expect("activity lock")
-            .remove(platform_id);
+        self.lock().remove(platform_id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+        // A panic while holding this lock cannot leave the map half-written.
+        self.written.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
