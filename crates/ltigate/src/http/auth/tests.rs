@@ -79,18 +79,11 @@ fn run<S: Strategy>(
         .enable_all()
         .build()
         .expect("runtime");
-    let mut fixture = runtime.block_on(Fixture::new());
     // The parser is under test, not the limit on wrong admin keys (see `tests/admin_api.rs`),
     // which thousands of wrong keys from one client would reach.
-    let no_limit = crate::config::RateLimitConfig {
-        per_minute: 0,
-        burst: 1,
-    };
-    fixture.state.admin_sessions = fixture
-        .state
-        .admin_sessions
-        .clone()
-        .with_key_limit(&no_limit);
+    let fixture = runtime.block_on(Fixture::with_config(|config| {
+        config.admin_sign_in_limit.per_minute = 0;
+    }));
     for route in Route::ALL {
         let valid = HeaderValue::from_str(&fixture.valid_header(route)).expect("header");
         assert!(

@@ -55,15 +55,21 @@ pub(crate) struct Fixture {
 
 impl Fixture {
     pub async fn new() -> Self {
+        Self::with_config(|_| {}).await
+    }
+
+    /// The fixture with `tune` applied to its configuration.
+    pub async fn with_config(tune: impl FnOnce(&mut Config)) -> Self {
         let db = TestDatabase::fresh().await;
         let (admin_key, api_key, ltik) = (random_token(24), random_token(24), random_token(24));
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("address"),
             database_url: db.url.clone(),
             admin_key: Some(KeyHash::of(&admin_key)),
             api_keys: vec![KeyHash::of(&api_key)],
             ..Config::default()
         };
+        tune(&mut config);
         let clock = Clock::manual(START);
         let server = Server::bind_with(config, clock.clone(), Random::seeded(SEED))
             .await
