@@ -12,6 +12,10 @@
 
 use std::fmt;
 
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
+    RSA_PKCS1_2048_8192_SHA384, RSA_PKCS1_2048_8192_SHA512, RsaPublicKeyComponents,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{DecodingKey, DecodingKeyKind};
@@ -65,15 +69,6 @@ impl Algorithm {
         match self {
             Self::RS256 | Self::RS384 | Self::RS512 => KeyFamily::Rsa,
             Self::ES256 => KeyFamily::EcP256,
-        }
-    }
-
-    pub(crate) fn to_jwt(self) -> jsonwebtoken::Algorithm {
-        match self {
-            Self::RS256 => jsonwebtoken::Algorithm::RS256,
-            Self::RS384 => jsonwebtoken::Algorithm::RS384,
-            Self::RS512 => jsonwebtoken::Algorithm::RS512,
-            Self::ES256 => jsonwebtoken::Algorithm::ES256,
         }
     }
 }
@@ -178,7 +173,20 @@ impl<'de> Deserialize<'de> for JwkSet {
 pub struct VerificationKey {
     family: KeyFamily,
     declared_alg: Option<Algorithm>,
-    key: DecodingKey,
+    verifiers: Verifiers,
+}
+
+/// The key parsed once, when it is read: building the RSA key from `n` and `e` for every
+/// verify cost about a third of the verify (BENCHMARKS.md). A parsed key is bound to one
+/// algorithm, so an RSA key holds one for each RSA algorithm.
+#[derive(Clone)]
+enum Verifiers {
+    Rsa {
+        rs256: ParsedPublicKey,
+        rs384: ParsedPublicKey,
+        rs512: ParsedPublicKey,
+    },
+    EcP256(ParsedPublicKey),
 }
 
 /// RSA moduli shorter than this are refused (2048 bits, as the signature backend requires).
@@ -202,7 +210,7 @@ impl VerificationKey {
                 Algorithm::from_jose(name).ok_or(unsupported("key alg is not in the allowlist"))?,
             ),
         };
-        let (family, key) = match jwk.kty.as_deref() {
+        let (family, verifiers) = match jwk.kty.as_deref() {
             Some("RSA") => (KeyFamily::Rsa, rsa_from_components(jwk)?),
             Some("EC") => (KeyFamily::EcP256, ec_from_components(jwk)?),
             _ => return Err(unsupported("key type is not RSA or EC")),
@@ -213,7 +221,7 @@ impl VerificationKey {
         Ok(Self {
             family,
             declared_alg,
-            key,
+            verifiers,
         })
     }
 
@@ -229,11 +237,10 @@ impl VerificationKey {
             return Err(not_public_key());
         };
         let (n, e) = rsa_public_key_der(der).ok_or_else(not_public_key)?;
-        check_rsa_components(n, e)?;
         Ok(Self {
             family: KeyFamily::Rsa,
             declared_alg: None,
-            key,
+            verifiers: rsa_verifiers(n, e)?,
         })
     }
 
@@ -253,8 +260,17 @@ impl VerificationKey {
         alg.family() == self.family && self.declared_alg.is_none_or(|declared| declared == alg)
     }
 
-    pub(crate) fn decoding_key(&self) -> &DecodingKey {
-        &self.key
+    /// Whether `signature` is a valid `alg` signature of `message` under this key. An
+    /// algorithm of the other family never verifies (callers check [`Self::accepts`] first).
+    pub(crate) fn verifies(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        let key = match (&self.verifiers, alg) {
+            (Verifiers::Rsa { rs256, .. }, Algorithm::RS256) => rs256,
+            (Verifiers::Rsa { rs384, .. }, Algorithm::RS384) => rs384,
+            (Verifiers::Rsa { rs512, .. }, Algorithm::RS512) => rs512,
+            (Verifiers::EcP256(key), Algorithm::ES256) => key,
+            _ => return false,
+        };
+        key.verify_sig(message, signature).is_ok()
     }
 }
 
@@ -278,11 +294,33 @@ fn decode_member(value: Option<&str>, reason: &'static str) -> Result<Vec<u8>, L
         .ok_or(unsupported(reason))
 }
 
-fn rsa_from_components(jwk: &Jwk) -> Result<DecodingKey, LaunchError> {
+fn rsa_from_components(jwk: &Jwk) -> Result<Verifiers, LaunchError> {
     let n = decode_member(jwk.n.as_deref(), "RSA key without a valid n")?;
     let e = decode_member(jwk.e.as_deref(), "RSA key without a valid e")?;
-    check_rsa_components(&n, &e)?;
-    Ok(DecodingKey::from_rsa_raw_components(&n, &e))
+    rsa_verifiers(&n, &e)
+}
+
+/// The key's verifiers for RS256, RS384 and RS512, after the size and exponent rules.
+fn rsa_verifiers(n: &[u8], e: &[u8]) -> Result<Verifiers, LaunchError> {
+    check_rsa_components(n, e)?;
+    // The backend wants unsigned big-endian without leading zeros; DER and some JWK sets keep
+    // a zero byte in front of a modulus whose top bit is set.
+    let unsigned = |bytes: &[u8]| {
+        let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+        bytes[start..].to_vec()
+    };
+    let (n, e) = (unsigned(n), unsigned(e));
+    let components = RsaPublicKeyComponents { n: &n, e: &e };
+    let parse = |params| {
+        components
+            .to_parsed_public_key(params)
+            .map_err(|_| unsupported("RSA key refused by the signature backend"))
+    };
+    Ok(Verifiers::Rsa {
+        rs256: parse(&RSA_PKCS1_2048_8192_SHA256)?,
+        rs384: parse(&RSA_PKCS1_2048_8192_SHA384)?,
+        rs512: parse(&RSA_PKCS1_2048_8192_SHA512)?,
+    })
 }
 
 /// The limits the signature backend enforces at verification (2048 to 8192 bits, an odd
@@ -345,7 +383,7 @@ fn der_element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     (rest.len() >= len).then(|| rest.split_at(len))
 }
 
-fn ec_from_components(jwk: &Jwk) -> Result<DecodingKey, LaunchError> {
+fn ec_from_components(jwk: &Jwk) -> Result<Verifiers, LaunchError> {
     if jwk.crv.as_deref() != Some("P-256") {
         return Err(unsupported("EC key not on the P-256 curve"));
     }
@@ -358,7 +396,9 @@ fn ec_from_components(jwk: &Jwk) -> Result<DecodingKey, LaunchError> {
     point.push(0x04);
     point.extend_from_slice(&x);
     point.extend_from_slice(&y);
-    Ok(DecodingKey::from_ec_der(&point))
+    ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point)
+        .map(Verifiers::EcP256)
+        .map_err(|_| unsupported("EC key is not a point on P-256"))
 }
 
 #[cfg(test)]

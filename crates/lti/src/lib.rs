@@ -16,7 +16,6 @@
 //! use lti::jwk::{JwkSet, VerificationKey};
 //!
 //! # fn run(posted: &str, jwks_json: &[u8], now: u64, login_started: u64) -> Result<(), lti::LaunchError> {
-//! lti::install_crypto_provider();
 //! let token = UnverifiedIdToken::parse(posted)?;
 //! let jwks = JwkSet::from_json(jwks_json)?;
 //! let jwk = token.kid().and_then(|kid| jwks.find(kid)).ok_or(lti::LaunchError::SignatureInvalid)?;
@@ -49,10 +48,11 @@ pub use error::LaunchError;
 
 /// Installs jsonwebtoken's aws-lc-rs crypto provider for the process.
 ///
-/// Idempotent, cheap, and safe to call from any thread; [`id_token::verify`] calls it too. Call
-/// it at start anyway, before any other jsonwebtoken use in the process: jsonwebtoken panics at
-/// the first signature when it cannot pick a backend by itself (for instance when feature
-/// merging enabled a second one). If another provider was installed first, it stays.
+/// Idempotent, cheap, and safe to call from any thread. Call it at start, before jsonwebtoken
+/// signs anything (client assertions, deep linking responses): jsonwebtoken panics at the first
+/// signature when it cannot pick a backend by itself (for instance when feature merging enabled
+/// a second one). If another provider was installed first, it stays. [`id_token::verify`] does
+/// not need it: it verifies with aws-lc-rs directly.
 pub fn install_crypto_provider() {
     // An Err only says a provider is already installed, which is the idempotent case.
     let _already_installed = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();

@@ -18,11 +18,20 @@ fn rsa_jwk(extra: serde_json::Value) -> Jwk {
 }
 
 fn ec_jwk(crv: &str, coordinate_len: usize) -> Jwk {
-    serde_json::from_value(json!({
-        "kty": "EC", "kid": "e1", "crv": crv,
-        "x": b64(&vec![7; coordinate_len]), "y": b64(&vec![9; coordinate_len]),
-    }))
-    .expect("jwk")
+    ec_jwk_at(crv, &vec![7; coordinate_len], &vec![9; coordinate_len])
+}
+
+fn ec_jwk_at(crv: &str, x: &[u8], y: &[u8]) -> Jwk {
+    serde_json::from_value(json!({"kty": "EC", "kid": "e1", "crv": crv, "x": b64(x), "y": b64(y)}))
+        .expect("jwk")
+}
+
+/// The public key of a fresh P-256 key pair, as a JWK.
+fn real_p256_jwk() -> Jwk {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+    let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).expect("EC key");
+    let point = pair.public_key().as_ref();
+    ec_jwk_at("P-256", &point[1..33], &point[33..65])
 }
 
 fn unsupported_reason(result: Result<VerificationKey, LaunchError>) -> &'static str {
@@ -171,7 +180,7 @@ fn short_or_incomplete_rsa_jwk_is_refused() {
 
 #[test]
 fn ec_p256_jwk_verifies_es256_only() {
-    let key = VerificationKey::from_jwk(&ec_jwk("P-256", 32)).expect("key");
+    let key = VerificationKey::from_jwk(&real_p256_jwk()).expect("key");
     assert_eq!(key.family(), KeyFamily::EcP256);
     assert!(key.accepts(Algorithm::ES256));
     assert!(!key.accepts(Algorithm::RS256));
@@ -186,6 +195,11 @@ fn other_curves_and_key_types_are_refused() {
     assert_eq!(
         unsupported_reason(VerificationKey::from_jwk(&ec_jwk("P-256", 31))),
         "EC key coordinates are not 32 bytes"
+    );
+    // Right sizes, but no point on the curve: it could never verify, so it is refused when read.
+    assert_eq!(
+        unsupported_reason(VerificationKey::from_jwk(&ec_jwk("P-256", 32))),
+        "EC key is not a point on P-256"
     );
     let oct: Jwk = serde_json::from_value(json!({"kty": "oct", "k": "c2VjcmV0"})).expect("jwk");
     assert_eq!(
