@@ -84,7 +84,7 @@ impl FailureLimiter {
     /// Whether `client` may make an attempt now; when not, how long until it may.
     pub fn admit(&self, client: Option<IpAddr>) -> Result<(), Duration> {
         let key = bucket_of(client);
-        let mut blocked = self.blocked.lock().expect("rate limit lock");
+        let mut blocked = self.lock();
         let Some(until) = blocked.get(&key).copied() else {
             return Ok(());
         };
@@ -97,11 +97,16 @@ impl FailureLimiter {
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, Instant>> {
+        // A panic while holding this lock cannot leave the map half-written.
+        self.blocked.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Counts a failed attempt of `client`; when it was one too many, the client is refused
     /// from now on for the returned wait.
     pub fn failed(&self, client: Option<IpAddr>) -> Result<(), Duration> {
         self.failures.check(client).inspect_err(|wait| {
-            let mut blocked = self.blocked.lock().expect("rate limit lock");
+            let mut blocked = self.lock();
             if blocked.len() > TRACKED_CLIENTS_BEFORE_CLEANUP {
                 let now = Instant::now();
                 blocked.retain(|_, until| *until > now);
